@@ -1,0 +1,105 @@
+"""Settings, read from the environment once and validated at start-up.
+
+A bad value stops the process with a message naming the variable, instead of
+failing later inside a webhook where nobody is watching.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+SUPPORTED_LOCALES = ("th", "en")
+LINE_API_DEFAULT = "https://api.line.me"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    channel_secret: str
+    channel_access_token: str
+    line_api_base_url: str
+    database_url: str
+    timezone: ZoneInfo
+    default_locale: str
+    instance_path: Path
+    quiet_start: time
+    quiet_end: time
+
+    @property
+    def has_channel(self) -> bool:
+        """False when no LINE channel is configured: `khabuan serve` then runs the local emulator."""
+        return bool(self.channel_secret)
+
+    @property
+    def media_dir(self) -> Path:
+        return self.instance_path / "media"
+
+
+def _parse_clock(name: str, value: str) -> time:
+    try:
+        hours, minutes = value.split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise ConfigError(f"{name} must look like 21:00, got {value!r}") from None
+
+
+def load_settings(environ: dict[str, str] | None = None, instance_path: Path | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    instance = Path(env.get("KHABUAN_INSTANCE_PATH") or instance_path or Path.cwd() / "instance")
+
+    tz_name = env.get("BOT_TIMEZONE", "Asia/Bangkok")
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"BOT_TIMEZONE={tz_name!r} is not a known time zone (try Asia/Bangkok)") from None
+
+    locale = env.get("BOT_DEFAULT_LOCALE", "th")
+    if locale not in SUPPORTED_LOCALES:
+        raise ConfigError(f"BOT_DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}, got {locale!r}")
+
+    base_url = env.get("LINE_API_BASE_URL", LINE_API_DEFAULT).rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"LINE_API_BASE_URL must be an http(s) URL, got {base_url!r}")
+
+    db_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'khabuan.sqlite3'}"
+    # Heroku-style URLs say postgres://; SQLAlchemy wants a driver name.
+    if db_url.startswith("postgres://"):
+        db_url = "postgresql+psycopg://" + db_url[len("postgres://"):]
+    elif db_url.startswith("postgresql://"):
+        db_url = "postgresql+psycopg://" + db_url[len("postgresql://"):]
+    try:
+        make_url(db_url)
+    except ArgumentError:
+        raise ConfigError(f"DATABASE_URL is not a database URL: {db_url!r}") from None
+
+    secret = env.get("LINE_CHANNEL_SECRET", "")
+    token = env.get("LINE_CHANNEL_ACCESS_TOKEN", "")
+    if bool(secret) != bool(token):
+        raise ConfigError("Set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN, or neither")
+
+    quiet = env.get("BOT_QUIET_HOURS", "21:00-07:00")
+    try:
+        start, end = quiet.split("-")
+    except ValueError:
+        raise ConfigError(f"BOT_QUIET_HOURS must look like 21:00-07:00, got {quiet!r}") from None
+
+    return Settings(
+        channel_secret=secret,
+        channel_access_token=token,
+        line_api_base_url=base_url,
+        database_url=db_url,
+        timezone=tz,
+        default_locale=locale,
+        instance_path=instance,
+        quiet_start=_parse_clock("BOT_QUIET_HOURS", start),
+        quiet_end=_parse_clock("BOT_QUIET_HOURS", end),
+    )

@@ -1,0 +1,59 @@
+"""What a handler gets: the event's session, who is speaking, where, and when."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from .config import Settings
+
+if TYPE_CHECKING:
+    from .flows.engine import FlowEngine
+    from .line import LineGateway
+    from .models import Member
+
+
+@dataclass
+class Input:
+    """One thing a person did: typed, tapped, or sent a sticker, photo or place."""
+
+    kind: str  # text | postback | image | location | sticker | other
+    text: str = ""  # normalized text (for text messages)
+    data: dict[str, str] = field(default_factory=dict)  # decoded postback data
+    params: dict[str, str] = field(default_factory=dict)  # date/time picker result
+    message_id: str | None = None
+    location: dict[str, Any] | None = None
+
+    @property
+    def is_text(self) -> bool:
+        return self.kind == "text"
+
+
+@dataclass
+class Context:
+    session: Session
+    settings: Settings
+    gateway: LineGateway
+    now: datetime  # UTC, aware
+    source_type: str  # user | group | room
+    chat_id: str  # where replies and pushes for this event go
+    member: Member | None = None  # the person in a 1:1 chat (loaded and locked per event)
+    actor_id: str | None = None  # LINE user id of whoever acted (also in groups)
+    reply_token: str | None = None
+    flows: FlowEngine | None = None  # set by the dispatcher
+    # Anything a handler wants delivered after the transaction commits (see webhook).
+    after_commit: list[int] = field(default_factory=list)  # outbox ids to send right after commit
+
+    @property
+    def local_now(self) -> datetime:
+        return self.now.astimezone(self.settings.timezone)
+
+    @property
+    def today(self) -> date:
+        return self.local_now.date()
+
+    @property
+    def locale(self) -> str:
+        return self.member.locale if self.member else self.settings.default_locale

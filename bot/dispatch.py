@@ -1,0 +1,152 @@
+"""Event → handler: by source (1:1 or group), by active flow, by command or postback."""
+from __future__ import annotations
+
+import logging
+
+from linebot.v3.messaging import Message
+from linebot.v3.webhooks import (
+    Event,
+    FollowEvent,
+    ImageMessageContent,
+    JoinEvent,
+    LeaveEvent,
+    LocationMessageContent,
+    MessageEvent,
+    PostbackEvent,
+    StickerMessageContent,
+    TextMessageContent,
+    UnfollowEvent,
+)
+from sqlalchemy import select
+
+from . import thai, ui
+from .context import Context, Input
+from .flows.engine import FlowEngine
+from .i18n import _, set_locale
+from .models import Member
+from .router import Router
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self.engine = FlowEngine(router.flows)
+
+    # ---- building the input -------------------------------------------------------
+    @staticmethod
+    def input_of(event: Event) -> Input:
+        if isinstance(event, PostbackEvent):
+            params = dict(event.postback.params or {})
+            return Input("postback", data=ui.parse_pb(event.postback.data), params=params)
+        if isinstance(event, MessageEvent):
+            msg = event.message
+            if isinstance(msg, TextMessageContent):
+                return Input("text", text=thai.normalize(msg.text or ""), message_id=msg.id)
+            if isinstance(msg, ImageMessageContent):
+                return Input("image", message_id=msg.id)
+            if isinstance(msg, LocationMessageContent):
+                return Input("location", message_id=msg.id, location={
+                    "latitude": msg.latitude, "longitude": msg.longitude,
+                    "address": (msg.address or "")[:200], "title": (msg.title or "")[:100]})
+            if isinstance(msg, StickerMessageContent):
+                return Input("sticker", message_id=msg.id)
+            return Input("other", message_id=getattr(msg, "id", None))
+        return Input("other")
+
+    # ---- entry ---------------------------------------------------------------------
+    def dispatch(self, ctx: Context, event: Event) -> list[Message]:
+        ctx.flows = self.engine
+        if ctx.source_type == "user":
+            return self._one_to_one(ctx, event)
+        return self._group(ctx, event)
+
+    def _one_to_one(self, ctx: Context, event: Event) -> list[Message]:
+        member = ctx.session.scalar(
+            select(Member).where(Member.line_user_id == ctx.chat_id).with_for_update())
+        if member is None:
+            member = Member(line_user_id=ctx.chat_id, locale=ctx.settings.default_locale, active=True)
+            ctx.session.add(member)
+            ctx.session.flush()
+        ctx.member = member
+        set_locale(member.locale)
+
+        if isinstance(event, UnfollowEvent):
+            return self._event("unfollow", ctx, Input("other"))
+        if isinstance(event, FollowEvent):
+            return self._event("follow", ctx, Input("other"))
+        if not isinstance(event, (MessageEvent, PostbackEvent)):
+            log.info("ignored %s event in 1:1 chat", event.type)
+            return []
+        if not member.active:  # messages imply they follow us again (e.g. unblocked)
+            member.active = True
+        inp = self.input_of(event)
+
+        if inp.kind == "postback" and "a" in inp.data:
+            return self._action(ctx, inp)
+        state = self.engine.state_of(ctx)
+        if state is not None:
+            command = self._menu_command(ctx, inp, in_flow=True)
+            if command is not None:
+                if inp.data.get("sw") == "1" or not command.starts_flow:
+                    if command.starts_flow:
+                        self.engine.clear(ctx)
+                        ctx.session.flush()
+                    return command.handler(ctx, inp)
+                return [ui.text(
+                    _("flow.switch_offer", task=_(self.engine.flows[state.flow].title)),
+                    [ui.Chip(_("flow.continue"), ui.pb(c="resume")),
+                     ui.Chip(_("flow.switch"), ui.pb(cmd=command.key, sw=1))],
+                )]
+            return self.engine.handle(ctx, state, inp)
+        if inp.kind == "postback" and inp.data.get("c") in ("cancel", "back", "resume", "restart"):
+            return [ui.text(_("flow.nothing_active"))] + self._fallback(ctx, inp)
+        if inp.kind == "postback" and "f" in inp.data:
+            return [ui.text(_("flow.ended_already"))] + self._fallback(ctx, inp)
+        command = self._menu_command(ctx, inp, in_flow=False)
+        if command is not None:
+            return command.handler(ctx, inp)
+        return self._fallback(ctx, inp)
+
+    def _menu_command(self, ctx: Context, inp: Input, *, in_flow: bool):
+        if inp.kind == "postback" and "cmd" in inp.data:
+            command = self.router.commands.get(inp.data["cmd"])
+            if command is None:
+                log.info("unknown command postback")
+            return command
+        if inp.is_text and not in_flow:
+            return self.router.find_command(inp.text)
+        if inp.is_text and in_flow and thai.is_menu(inp.text):
+            return self.router.commands.get("menu")
+        return None
+
+    def _action(self, ctx: Context, inp: Input) -> list[Message]:
+        handler = self.router.actions.get(inp.data["a"])
+        if handler is None:  # forged or from an old version: say so, change nothing
+            return [ui.text(_("common.unknown_button"))]
+        return handler(ctx, inp)
+
+    def _event(self, name: str, ctx: Context, inp: Input) -> list[Message]:
+        handler = self.router.events.get(name)
+        return handler(ctx, inp) if handler else []
+
+    def _fallback(self, ctx: Context, inp: Input) -> list[Message]:
+        return self.router.fallback(ctx, inp) if self.router.fallback else []
+
+    def _group(self, ctx: Context, event: Event) -> list[Message]:
+        # In groups the bot speaks only when addressed by a command; no flows, no personal data.
+        if isinstance(event, JoinEvent):
+            return self._event("join", ctx, Input("other"))
+        if isinstance(event, LeaveEvent):
+            return self._event("leave", ctx, Input("other"))
+        if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
+            inp = self.input_of(event)
+            command = self.router.find_command(inp.text, group=True)
+            return command.handler(ctx, inp) if command else []
+        if isinstance(event, PostbackEvent):
+            inp = self.input_of(event)
+            name = inp.data.get("a")
+            handler = self.router.actions.get(f"group.{name}") if name else None
+            return handler(ctx, inp) if handler else []
+        return []

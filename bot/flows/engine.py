@@ -1,0 +1,308 @@
+"""The conversation engine: runs declared flows, persists where each person is.
+
+Cancel, back, menu, expiry, resume, stale buttons, bad input and the confirm
+card are handled here once, so a capability only declares its steps and the
+function that saves the result.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from linebot.v3.messaging import Message
+from sqlalchemy import select
+
+from .. import thai, ui
+from ..context import Context, Input
+from ..i18n import _
+from ..models import ConversationState
+from .steps import Answer, MultiChoice, Redraw, Retry, Step, StepView
+
+log = logging.getLogger(__name__)
+
+CONFIRM = "__confirm"
+DEFAULT_TTL = timedelta(hours=24)
+
+
+class FlowAbort(Exception):
+    """Raised by a completion function when saving must not happen (e.g. lost permission)."""
+
+    def __init__(self, message: str, *, end: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.end = end
+
+
+@dataclass
+class Flow:
+    name: str
+    title: str  # message id naming the task ("registering an organization")
+    steps: list[Step]
+    on_complete: Callable[[Context, dict[str, Any]], list[Message]]
+    confirm_title: str | None = None  # message id of the summary card; None saves right away
+    ttl: timedelta = DEFAULT_TTL
+    _by_name: dict[str, Step] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_name = {s.name: s for s in self.steps}
+        if len(self._by_name) != len(self.steps):
+            raise ValueError(f"flow {self.name}: duplicate step names")
+
+    def step(self, name: str) -> Step | None:
+        return self._by_name.get(name)
+
+
+class FlowEngine:
+    def __init__(self, flows: list[Flow]) -> None:
+        self.flows = {f.name: f for f in flows}
+
+    # ---- state ----------------------------------------------------------------
+    def state_of(self, ctx: Context) -> ConversationState | None:
+        if ctx.member is None:
+            return None
+        return ctx.session.scalar(select(ConversationState).where(ConversationState.member_id == ctx.member.id))
+
+    def _save(self, ctx: Context, state: ConversationState, flow: Flow) -> None:
+        state.updated_at = ctx.now
+        state.expires_at = ctx.now + flow.ttl
+        # JSON columns: assign fresh objects so the change is always detected.
+        state.answers = dict(state.answers)
+        state.history = list(state.history)
+        state.view = dict(state.view)
+
+    def clear(self, ctx: Context) -> None:
+        state = self.state_of(ctx)
+        if state is not None:
+            ctx.session.delete(state)
+
+    # ---- entry points ---------------------------------------------------------
+    def start(self, ctx: Context, name: str, answers: dict[str, Any] | None = None,
+              intro: str | None = None, at_confirm: bool = False) -> list[Message]:
+        """Begin a flow (replacing any other). `at_confirm` opens the summary card of known answers."""
+        flow = self.flows[name]
+        assert ctx.member is not None, "flows run in 1:1 chats only"
+        state = self.state_of(ctx)
+        if state is None:
+            state = ConversationState(member_id=ctx.member.id, flow=name, step="", expires_at=ctx.now)
+            ctx.session.add(state)
+        state.flow, state.answers, state.history, state.view = name, dict(answers or {}), [], {}
+        state.started_at = ctx.now
+        first = None if at_confirm else self._next_step(ctx, flow, state.answers, after=None)
+        if first is None:  # nothing to ask: straight to the card or save
+            return self._finish_or_confirm(ctx, flow, state)
+        state.step = first.name
+        self._save(ctx, state, flow)
+        messages = self._render(ctx, flow, state)
+        if intro:
+            messages.insert(0, ui.text(intro))
+        return messages
+
+    def handle(self, ctx: Context, state: ConversationState, inp: Input) -> list[Message]:
+        flow = self.flows.get(state.flow)
+        if flow is None:  # a flow removed by a deploy: drop it politely
+            ctx.session.delete(state)
+            return [ui.text(_("flow.gone"))]
+        command = _global_command(inp)
+
+        if state.expires_at < ctx.now and command not in ("resume", "restart", "cancel"):
+            return self._offer_resume(ctx, flow, state)
+        if command == "cancel":
+            ctx.session.delete(state)
+            return [ui.text(_("flow.cancelled", task=_(flow.title)))]
+        if command == "resume":
+            self._save(ctx, state, flow)
+            return self._render(ctx, flow, state, note=_("flow.resumed"))
+        if command == "restart":
+            return self.start(ctx, flow.name)
+        if command == "back":
+            return self._back(ctx, flow, state)
+
+        if inp.kind == "postback" and "f" in inp.data:
+            if inp.data.get("f") != state.flow or inp.data.get("s") != state.step:
+                return self._render(ctx, flow, state, note=_("flow.stale_button"))
+        if state.step == CONFIRM:
+            return self._on_confirm(ctx, flow, state, inp)
+
+        step = flow.step(state.step)
+        if step is None:  # the step was renamed away: re-ask from the first unanswered
+            nxt = self._next_step(ctx, flow, state.answers, after=None)
+            state.step = nxt.name if nxt else CONFIRM
+            self._save(ctx, state, flow)
+            return self._render(ctx, flow, state)
+        sv = StepView(flow.name, step.name, state.view, state.answers)
+        if inp.kind == "postback" and inp.data.get("x") == "keep" and "prev" in state.view:
+            outcome: Answer | Retry | Redraw = Answer(state.view["prev"])
+        else:
+            outcome = step.accept(ctx, sv, inp)
+        if isinstance(outcome, Redraw):
+            self._save(ctx, state, flow)
+            return self._render(ctx, flow, state, note=outcome.note)
+        if isinstance(outcome, Retry):
+            self._save(ctx, state, flow)
+            return self._render(ctx, flow, state, note=outcome.reason)
+        return self._advance(ctx, flow, state, step, outcome.value)
+
+    # ---- moving ----------------------------------------------------------------
+    def _advance(self, ctx: Context, flow: Flow, state: ConversationState, step: Step, value: Any) -> list[Message]:
+        editing = bool(state.view.get("edit"))
+        if step.on_answer is not None:
+            step.on_answer(ctx, value)
+        state.history = [*state.history, {"step": step.name, "answers": dict(state.answers)}]
+        state.answers = {**state.answers, step.name: value}
+        state.view = {}
+        if editing:
+            state.step = CONFIRM
+            self._save(ctx, state, flow)
+            return self._render(ctx, flow, state)
+        nxt = self._next_step(ctx, flow, state.answers, after=step.name)
+        if nxt is None:
+            return self._finish_or_confirm(ctx, flow, state)
+        state.step = nxt.name
+        self._enter(flow, state, nxt)
+        self._save(ctx, state, flow)
+        return self._render(ctx, flow, state)
+
+    def _enter(self, flow: Flow, state: ConversationState, step: Step) -> None:
+        """Arriving at a step that already has an answer (back, edit): offer to keep it."""
+        previous = state.answers.get(step.name)
+        if previous is not None:
+            state.view["prev"] = previous
+            if isinstance(step, MultiChoice):
+                step.enter(StepView(flow.name, step.name, state.view, state.answers), previous)
+
+    def _back(self, ctx: Context, flow: Flow, state: ConversationState) -> list[Message]:
+        if state.view.get("edit"):
+            state.step, state.view = CONFIRM, {}
+            self._save(ctx, state, flow)
+            return self._render(ctx, flow, state)
+        if not state.history:
+            self._save(ctx, state, flow)
+            return self._render(ctx, flow, state, note=_("flow.at_first_step"))
+        history = list(state.history)
+        entry = history.pop()
+        # The answer given at that step is offered again, not lost.
+        previous = state.answers.get(entry["step"]) if state.step != CONFIRM else state.answers.get(entry["step"])
+        state.history = history
+        state.answers = dict(entry["answers"])
+        state.step = entry["step"]
+        state.view = {}
+        step = flow.step(entry["step"])
+        if step is not None and previous is not None:
+            state.answers[step.name] = previous
+            self._enter(flow, state, step)
+            state.answers.pop(step.name, None)
+        self._save(ctx, state, flow)
+        return self._render(ctx, flow, state)
+
+    def _next_step(self, ctx: Context, flow: Flow, answers: dict[str, Any], after: str | None) -> Step | None:
+        names = [s.name for s in flow.steps]
+        start = names.index(after) + 1 if after in names else 0
+        for step in flow.steps[start:]:
+            if step.skip_if is not None and step.skip_if(ctx, answers):
+                continue
+            return step
+        return None
+
+    def _finish_or_confirm(self, ctx: Context, flow: Flow, state: ConversationState) -> list[Message]:
+        if flow.confirm_title:
+            state.step, state.view = CONFIRM, {}
+            self._save(ctx, state, flow)
+            return self._render(ctx, flow, state)
+        return self._complete(ctx, flow, state)
+
+    def _complete(self, ctx: Context, flow: Flow, state: ConversationState) -> list[Message]:
+        try:
+            messages = flow.on_complete(ctx, dict(state.answers))
+        except FlowAbort as abort:
+            if abort.end:
+                ctx.session.delete(state)
+            return [ui.text(abort.message)]
+        ctx.session.delete(state)
+        return messages
+
+    def _on_confirm(self, ctx: Context, flow: Flow, state: ConversationState, inp: Input) -> list[Message]:
+        if inp.kind == "postback" and inp.data.get("x") == "save":
+            return self._complete(ctx, flow, state)
+        target = inp.data.get("e") if inp.kind == "postback" else None
+        step = flow.step(target) if target else None
+        if step is not None and not (step.skip_if and step.skip_if(ctx, state.answers)):
+            state.step, state.view = step.name, {"edit": True}
+            self._enter(flow, state, step)
+            self._save(ctx, state, flow)
+            return self._render(ctx, flow, state)
+        if inp.is_text and thai.is_yes(inp.text):
+            return self._complete(ctx, flow, state)
+        return self._render(ctx, flow, state, note=_("flow.confirm_hint"))
+
+    # ---- showing ---------------------------------------------------------------
+    def _nav(self, flow: Flow, state: ConversationState) -> list[ui.Chip]:
+        chips = []
+        if "prev" in state.view and state.step != CONFIRM:
+            chips.append(ui.Chip(_("flow.keep_answer"), ui.pb(f=flow.name, s=state.step, x="keep")))
+        if state.history or state.view.get("edit"):
+            chips.append(ui.Chip(_("common.back"), ui.pb(c="back"), display=_("common.back")))
+        chips.append(ui.Chip(_("common.cancel"), ui.pb(c="cancel"), display=_("common.cancel")))
+        return chips
+
+    def _render(self, ctx: Context, flow: Flow, state: ConversationState, note: str | None = None) -> list[Message]:
+        if state.step == CONFIRM:
+            return self._render_confirm(ctx, flow, state, note)
+        step = flow.step(state.step)
+        assert step is not None
+        sv = StepView(flow.name, step.name, state.view, state.answers)
+        if "prev" in state.view:
+            shown = step.show(ctx, state.view["prev"])
+            note = "\n".join(filter(None, [note, _("flow.previous_answer", answer=shown)]))
+        return step.render(ctx, sv, self._nav(flow, state), note)
+
+    def _render_confirm(self, ctx: Context, flow: Flow, state: ConversationState, note: str | None) -> list[Message]:
+        rows = []
+        for step in flow.steps:
+            if step.label is None or (step.skip_if and step.skip_if(ctx, state.answers)):
+                continue
+            rows.append(ui.Row(_(step.label), step.show(ctx, state.answers.get(step.name)),
+                               edit_data=ui.pb(f=flow.name, s=CONFIRM, e=step.name)))
+        card = ui.card(
+            _(flow.confirm_title or flow.title),
+            rows,
+            note=_("flow.confirm_note"),
+            edit_label=_("common.edit"),
+            buttons=[
+                ui.button(_("common.save"), ui.pb(f=flow.name, s=CONFIRM, x="save"), style="primary"),
+                ui.button(_("common.cancel"), ui.pb(c="cancel")),
+            ],
+        )
+        messages: list[Message] = [ui.text(note)] if note else []
+        messages.append(card)
+        return ui.attach_chips(messages, [
+            ui.Chip(_("common.save"), ui.pb(f=flow.name, s=CONFIRM, x="save")),
+            ui.Chip(_("common.back"), ui.pb(c="back"), display=_("common.back")),
+            ui.Chip(_("common.cancel"), ui.pb(c="cancel"), display=_("common.cancel")),
+        ])
+
+    def _offer_resume(self, ctx: Context, flow: Flow, state: ConversationState) -> list[Message]:
+        return [ui.text(
+            _("flow.expired_offer", task=_(flow.title),
+              date=thai.format_date(state.updated_at.astimezone(ctx.settings.timezone).date(), ctx.locale)),
+            [
+                ui.Chip(_("flow.continue"), ui.pb(c="resume")),
+                ui.Chip(_("flow.restart"), ui.pb(c="restart")),
+                ui.Chip(_("common.cancel"), ui.pb(c="cancel"), display=_("common.cancel")),
+            ],
+        )]
+
+
+def _global_command(inp: Input) -> str | None:
+    """cancel / back / resume / restart, whether typed or tapped."""
+    if inp.kind == "postback":
+        command = inp.data.get("c")
+        return command if command in ("cancel", "back", "resume", "restart") else None
+    if inp.is_text:
+        if thai.is_cancel(inp.text):
+            return "cancel"
+        if thai.is_back(inp.text):
+            return "back"
+    return None

@@ -1,0 +1,466 @@
+"""Step kinds: each knows how to ask, how to read an answer, and how to show it.
+
+A step never talks to LINE or the database directly except to list its
+options; the engine decides what happens next.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from linebot.v3.messaging import Message
+
+from .. import thai
+from ..context import Context, Input
+from ..i18n import _
+from ..ui import Chip, pb, text
+
+PAGE_SIZE = 10  # options per page: leaves room for "more", "back" and "cancel" within 13
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str  # already in the reader's language
+    names: tuple[str, ...] = ()  # other things people type for it (Thai/English names, aliases)
+
+
+@dataclass(frozen=True)
+class Group:
+    value: str
+    label: str
+    options: tuple[Option, ...]
+
+
+@dataclass
+class Answer:
+    value: Any
+
+
+@dataclass
+class Retry:
+    """Bad input: say why (kindly) and ask again."""
+
+    reason: str
+
+
+@dataclass
+class Redraw:
+    """The step changed what it shows (a page, a region, a toggle) but is not answered yet."""
+
+    note: str | None = None
+
+
+Outcome = Answer | Retry | Redraw
+
+
+@dataclass
+class StepView:
+    """What the engine hands a step: its flow/step names (for postback data) and scratch state."""
+
+    flow: str
+    step: str
+    view: dict[str, Any]
+    answers: dict[str, Any]
+
+    def data(self, **fields: object) -> str:
+        return pb(f=self.flow, s=self.step, **fields)
+
+
+class Step:
+    """Base step: a prompt message id, an optional summary label, and rules to skip it."""
+
+    expects = "text"
+
+    def __init__(
+        self,
+        name: str,
+        prompt: str,
+        *,
+        label: str | None = None,
+        optional: bool = False,
+        skip_if: Callable[[Context, dict[str, Any]], bool] | None = None,
+        on_answer: Callable[[Context, Any], None] | None = None,
+    ) -> None:
+        self.name = name
+        self.prompt = prompt
+        self.label = label  # message id of the field name on the confirm card; None = not shown
+        self.optional = optional
+        self.skip_if = skip_if
+        # Side effect as soon as the step is answered (e.g. a chosen language applies at once).
+        self.on_answer = on_answer
+
+    # -- asking
+    def question(self, ctx: Context, sv: StepView) -> str:
+        return _(self.prompt)
+
+    def chips(self, ctx: Context, sv: StepView) -> list[Chip]:
+        return []
+
+    def render(self, ctx: Context, sv: StepView, nav: list[Chip], note: str | None = None) -> list[Message]:
+        body = self.question(ctx, sv)
+        if note:
+            body = f"{note}\n\n{body}"
+        chips = self.chips(ctx, sv)
+        if self.optional:
+            chips.append(Chip(_("common.skip"), sv.data(x="skip")))
+        return [text(body, _fit(chips, nav))]
+
+    # -- answering
+    def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
+        if inp.kind == "postback" and inp.data.get("x") == "skip" and self.optional:
+            return Answer(None)
+        if inp.kind == "postback" and "v" in inp.data:
+            return self.parse_value(ctx, sv, inp.data["v"])
+        if inp.kind != "text":
+            return Retry(_("flow.expect_text"))
+        return self.parse_text(ctx, sv, inp.text)
+
+    def parse_value(self, ctx: Context, sv: StepView, value: str) -> Outcome:
+        return self.parse_text(ctx, sv, value)
+
+    def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
+        raise NotImplementedError
+
+    # -- showing
+    def show(self, ctx: Context, value: Any) -> str:
+        if value is None or value == "" or value == []:
+            return _("common.not_given")
+        return str(value)
+
+
+def _fit(chips: list[Chip], nav: list[Chip]) -> list[Chip]:
+    """Step chips first, navigation last, never more than LINE's 13."""
+    room = 13 - len(nav)
+    return chips[:room] + nav
+
+
+class Text(Step):
+    def __init__(self, name: str, prompt: str, *, max_len: int = 200, min_len: int = 1, **kw: Any) -> None:
+        super().__init__(name, prompt, **kw)
+        self.max_len = max_len
+        self.min_len = min_len
+
+    def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
+        if len(value) < self.min_len:
+            return Retry(_("flow.text_too_short", min=self.min_len))
+        if len(value) > self.max_len:
+            # Never cut silently: tell them how long it was and the limit.
+            return Retry(_("flow.text_too_long", length=thai.format_number(len(value), ctx.locale),
+                           max=thai.format_number(self.max_len, ctx.locale)))
+        return Answer(value)
+
+
+class Number(Step):
+    def __init__(self, name: str, prompt: str, *, min_value: int = 0, max_value: int = 10_000_000,
+                 suggestions: Sequence[int] = (), **kw: Any) -> None:
+        super().__init__(name, prompt, **kw)
+        self.min_value = min_value
+        self.max_value = max_value
+        self.suggestions = suggestions
+
+    def chips(self, ctx: Context, sv: StepView) -> list[Chip]:
+        return [Chip(thai.format_number(n, ctx.locale), sv.data(v=n)) for n in self.suggestions]
+
+    def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
+        n = thai.parse_int(value)
+        if n is None:
+            return Retry(_("flow.number_invalid"))
+        if not self.min_value <= n <= self.max_value:
+            return Retry(_("flow.number_range", min=thai.format_number(self.min_value, ctx.locale),
+                           max=thai.format_number(self.max_value, ctx.locale)))
+        return Answer(n)
+
+    def show(self, ctx: Context, value: Any) -> str:
+        return _("common.not_given") if value is None else thai.format_number(value, ctx.locale)
+
+
+class Amount(Step):
+    """Baht, stored as a string so JSON state keeps it exact."""
+
+    def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
+        amount = thai.parse_amount(value)
+        if amount is None or amount < 0 or amount > Decimal("1000000000"):
+            return Retry(_("flow.amount_invalid"))
+        return Answer(str(amount))
+
+    def show(self, ctx: Context, value: Any) -> str:
+        return _("common.not_given") if value is None else thai.format_baht(Decimal(value), ctx.locale)
+
+
+class Phone(Step):
+    def __init__(self, name: str, prompt: str, *, default: Callable[[Context], str | None] | None = None,
+                 **kw: Any) -> None:
+        super().__init__(name, prompt, **kw)
+        self.default = default
+
+    def chips(self, ctx: Context, sv: StepView) -> list[Chip]:
+        known = self.default(ctx) if self.default else None
+        if known:
+            shown = thai.format_phone(known)
+            return [Chip(shown, sv.data(v=known), display=shown)]
+        return []
+
+    def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
+        phone = thai.parse_phone(value)
+        return Answer(phone) if phone else Retry(_("flow.phone_invalid"))
+
+    def show(self, ctx: Context, value: Any) -> str:
+        return thai.format_phone(value) if value else _("common.not_given")
+
+
+class Year(Step):
+    def chips(self, ctx: Context, sv: StepView) -> list[Chip]:
+        return []
+
+    def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
+        year = thai.parse_year(value, today=ctx.today)
+        return Answer(year) if year else Retry(_("flow.year_invalid"))
+
+    def show(self, ctx: Context, value: Any) -> str:
+        if value is None:
+            return _("common.not_given")
+        return _("common.year_be_ce", be=value + 543, ce=value) if ctx.locale == "th" else str(value)
+
+
+class DateStep(Step):
+    """A date: the LINE date picker, "today"/"yesterday" chips, or typed Thai/English dates."""
+
+    def __init__(self, name: str, prompt: str, *, allow_future: bool = False, max_past_days: int = 3650,
+                 **kw: Any) -> None:
+        super().__init__(name, prompt, **kw)
+        self.allow_future = allow_future
+        self.max_past_days = max_past_days
+
+    def chips(self, ctx: Context, sv: StepView) -> list[Chip]:
+        today = ctx.today
+        picker = Chip(_("common.pick_date"), sv.data(), kind="date", initial=today.isoformat(),
+                      max=None if self.allow_future else today.isoformat(),
+                      min=(today - timedelta(days=self.max_past_days)).isoformat())
+        return [
+            Chip(_("common.today"), sv.data(v=today.isoformat()), display=_("common.today")),
+            Chip(_("common.yesterday"), sv.data(v=(today - timedelta(days=1)).isoformat()),
+                 display=_("common.yesterday")),
+            picker,
+        ]
+
+    def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
+        if inp.kind == "postback" and "date" in inp.params:
+            return self._check(ctx, _parse_iso(inp.params["date"]))
+        return super().accept(ctx, sv, inp)
+
+    def parse_value(self, ctx: Context, sv: StepView, value: str) -> Outcome:
+        return self._check(ctx, _parse_iso(value))
+
+    def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
+        return self._check(ctx, thai.parse_date(value, today=ctx.today))
+
+    def _check(self, ctx: Context, day: date | None) -> Outcome:
+        if day is None:
+            return Retry(_("flow.date_invalid"))
+        if not self.allow_future and day > ctx.today:
+            return Retry(_("flow.date_future"))
+        if day < ctx.today - timedelta(days=self.max_past_days):
+            return Retry(_("flow.date_too_old"))
+        return Answer(day.isoformat())
+
+    def show(self, ctx: Context, value: Any) -> str:
+        return thai.format_date(date.fromisoformat(value), ctx.locale) if value else _("common.not_given")
+
+
+def _parse_iso(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class Choice(Step):
+    """Pick one option by tapping or typing (fuzzy). Long lists are paged or grouped.
+
+    With `groups` (e.g. region → province) the person first picks a group, then
+    an option inside it; typing any option's name works at either level.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        prompt: str,
+        *,
+        options: Callable[[Context, dict[str, Any]], Sequence[Option]],
+        groups: Callable[[Context, dict[str, Any]], Sequence[Group]] | None = None,
+        group_prompt: str | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(name, prompt, **kw)
+        self.options = options
+        self.groups = groups
+        self.group_prompt = group_prompt
+
+    def question(self, ctx: Context, sv: StepView) -> str:
+        if sv.view.get("candidates"):
+            return _("flow.did_you_mean")
+        if self.groups and "g" not in sv.view and self.group_prompt:
+            return _(self.group_prompt)
+        return _(self.prompt)
+
+    def _visible(self, ctx: Context, sv: StepView) -> list[Option]:
+        if sv.view.get("candidates"):
+            wanted = sv.view["candidates"]
+            by_value = {o.value: o for o in self.options(ctx, sv.answers)}
+            return [by_value[v] for v in wanted if v in by_value]
+        if self.groups and "g" in sv.view:
+            for group in self.groups(ctx, sv.answers):
+                if group.value == sv.view["g"]:
+                    return list(group.options)
+        return list(self.options(ctx, sv.answers))
+
+    def chips(self, ctx: Context, sv: StepView) -> list[Chip]:
+        if self.groups and "g" not in sv.view and not sv.view.get("candidates"):
+            return [Chip(g.label, sv.data(g=g.value)) for g in self.groups(ctx, sv.answers)][:PAGE_SIZE + 1]
+        options = self._visible(ctx, sv)
+        page = int(sv.view.get("p", 0))
+        start = page * PAGE_SIZE
+        chips = [Chip(o.label, sv.data(v=o.value)) for o in options[start:start + PAGE_SIZE]]
+        if start + PAGE_SIZE < len(options):
+            chips.append(Chip(_("common.more"), sv.data(p=page + 1)))
+        elif page > 0:
+            chips.append(Chip(_("common.first_page"), sv.data(p=0)))
+        if self.groups and "g" in sv.view:
+            chips.append(Chip(_("common.other_groups"), sv.data(g="")))
+        return chips
+
+    def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
+        if inp.kind == "postback":
+            if "g" in inp.data:
+                sv.view.pop("p", None)
+                sv.view.pop("candidates", None)
+                if inp.data["g"]:
+                    sv.view["g"] = inp.data["g"]
+                else:
+                    sv.view.pop("g", None)
+                return Redraw()
+            if "p" in inp.data:
+                sv.view["p"] = max(0, int(inp.data["p"])) if inp.data["p"].isdigit() else 0
+                return Redraw()
+        return super().accept(ctx, sv, inp)
+
+    def parse_value(self, ctx: Context, sv: StepView, value: str) -> Outcome:
+        # Postback data is never trusted: the value must be one of today's options.
+        if any(o.value == value for o in self.options(ctx, sv.answers)):
+            return Answer(value)
+        return Retry(_("flow.choice_invalid"))
+
+    def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
+        options = self.options(ctx, sv.answers)
+        matches = thai.match_name(value, [(o.value, (o.label, *o.names)) for o in options])
+        if len(matches) == 1:
+            return Answer(matches[0])
+        if matches:
+            sv.view["candidates"] = list(matches)
+            sv.view.pop("p", None)
+            return Redraw()
+        return Retry(_("flow.choice_unknown"))
+
+    def show(self, ctx: Context, value: Any) -> str:
+        for option in self.options(ctx, {}):
+            if option.value == value:
+                return option.label
+        return super().show(ctx, value)
+
+
+class MultiChoice(Step):
+    """Pick several: each tap toggles a ✓, then "done". Typing a name toggles it too."""
+
+    def __init__(self, name: str, prompt: str, *,
+                 options: Callable[[Context, dict[str, Any]], Sequence[Option]],
+                 min_count: int = 1, **kw: Any) -> None:
+        super().__init__(name, prompt, **kw)
+        self.options = options
+        self.min_count = min_count
+
+    def _selected(self, sv: StepView) -> list[str]:
+        return list(sv.view.get("sel", []))
+
+    def question(self, ctx: Context, sv: StepView) -> str:
+        chosen = [o.label for o in self.options(ctx, sv.answers) if o.value in self._selected(sv)]
+        base = _(self.prompt)
+        if chosen:
+            return base + "\n" + _("flow.selected", items=", ".join(chosen))
+        return base
+
+    def chips(self, ctx: Context, sv: StepView) -> list[Chip]:
+        selected = self._selected(sv)
+        chips = [
+            Chip(("✓ " if o.value in selected else "") + o.label, sv.data(t=o.value), display=o.label)
+            for o in self.options(ctx, sv.answers)
+        ][:PAGE_SIZE]
+        if len(selected) >= self.min_count:
+            chips.insert(0, Chip(_("common.done"), sv.data(x="done")))
+        return chips
+
+    def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
+        valid = [o.value for o in self.options(ctx, sv.answers)]
+        selected = self._selected(sv)
+        if inp.kind == "postback" and "t" in inp.data:
+            value = inp.data["t"]
+            if value not in valid:
+                return Retry(_("flow.choice_invalid"))
+            selected = [v for v in selected if v != value] if value in selected else selected + [value]
+            sv.view["sel"] = [v for v in valid if v in selected]
+            return Redraw()
+        if inp.kind == "postback" and inp.data.get("x") == "done" or (inp.is_text and thai.is_done(inp.text)):
+            if len(selected) < self.min_count:
+                return Retry(_("flow.pick_at_least", n=self.min_count))
+            return Answer([v for v in valid if v in selected])
+        if inp.is_text:
+            matches = thai.match_name(inp.text, [(o.value, (o.label, *o.names)) for o in self.options(ctx, sv.answers)])
+            if matches:
+                value = matches[0]
+                if value not in selected:
+                    sv.view["sel"] = [v for v in valid if v in selected + [value]]
+                return Redraw()
+            return Retry(_("flow.choice_unknown"))
+        return Retry(_("flow.expect_tap"))
+
+    def enter(self, sv: StepView, previous: Any) -> None:
+        """Coming back to this step: start from the earlier selection."""
+        if previous:
+            sv.view["sel"] = list(previous)
+
+    def show(self, ctx: Context, value: Any) -> str:
+        if not value:
+            return _("common.not_given")
+        labels = {o.value: o.label for o in self.options(ctx, {})}
+        return ", ".join(labels.get(v, v) for v in value)
+
+
+class LocationStep(Step):
+    expects = "location"
+
+    def chips(self, ctx: Context, sv: StepView) -> list[Chip]:
+        return [Chip(_("common.send_location"), kind="location")]
+
+    def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
+        if inp.kind == "location" and inp.location:
+            return Answer(inp.location)
+        if inp.kind == "postback" and inp.data.get("x") == "skip" and self.optional:
+            return Answer(None)
+        return Retry(_("flow.expect_location"))
+
+    def show(self, ctx: Context, value: Any) -> str:
+        if not value:
+            return _("common.not_given")
+        return value.get("address") or value.get("title") or f"{value['latitude']:.5f}, {value['longitude']:.5f}"
+
+
+@dataclass
+class Confirm:
+    """The summary card before saving; not a Step, the engine renders it."""
+
+    title: str
+    save_label: str = "common.save"
+    extra_rows: Callable[[Context, dict[str, Any]], list[tuple[str, str]]] = field(default=lambda c, a: [])

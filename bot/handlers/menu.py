@@ -1,0 +1,46 @@
+"""The text menu (works without a rich menu) and help. Unknown text gets the menu, not silence."""
+from __future__ import annotations
+
+from linebot.v3.messaging import Message
+
+from .. import ui
+from ..context import Context, Input
+from ..i18n import _
+from ..models import Role
+from ..roles import has_role
+from ..router import Router
+
+
+def menu_chips(ctx: Context) -> list[ui.Chip]:
+    """What this person can do now; only real features, only what their roles allow."""
+    member = ctx.member
+    if member is None or not member.is_registered:
+        return [ui.Chip(_("menu.register"), ui.pb(cmd="register")), ui.Chip(_("menu.help"), ui.pb(cmd="help"))]
+    chips = [
+        ui.Chip(_("menu.register_org"), ui.pb(cmd="register_org")),
+        ui.Chip(_("menu.my_info"), ui.pb(cmd="my_info")),
+    ]
+    if has_role(member, (Role.COORDINATOR, Role.SECRETARIAT)):
+        chips.append(ui.Chip(_("menu.pending_orgs"), ui.pb(cmd="pending_orgs")))
+    chips += [ui.Chip(_("menu.language"), ui.pb(cmd="language")), ui.Chip(_("menu.help"), ui.pb(cmd="help"))]
+    return chips
+
+
+def show_menu(ctx: Context, inp: Input | None = None) -> list[Message]:
+    return [ui.text(_("menu.prompt"), menu_chips(ctx))]
+
+
+def unknown(ctx: Context, inp: Input) -> list[Message]:
+    if inp.kind in ("sticker", "image", "location") :
+        return [ui.text(_("menu.got_non_text"), menu_chips(ctx))]
+    return [ui.text(_("menu.unknown"), menu_chips(ctx))]
+
+
+def show_help(ctx: Context, inp: Input) -> list[Message]:
+    return [ui.text(_("help.text"), menu_chips(ctx))]
+
+
+def register(router: Router) -> None:
+    router.command("menu", show_menu, ["เมนู", "menu", "เมนูหลัก", "หน้าหลัก"])
+    router.command("help", show_help, ["ช่วยเหลือ", "help", "วิธีใช้", "?", "สอบถาม"])
+    router.fallback = unknown

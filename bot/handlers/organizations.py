@@ -1,0 +1,225 @@
+"""Registering community organizations and their certification (รับรองสถานภาพ)."""
+from __future__ import annotations
+
+from typing import Any
+
+from linebot.v3.messaging import FlexCarousel, FlexMessage, Message
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import thai, ui
+from ..context import Context, Input
+from ..data import label, load_organization_types
+from ..delivery import enqueue
+from ..flows.engine import Flow, FlowAbort
+from ..flows.steps import Choice, MultiChoice, Number, Phone, Text, Year
+from ..i18n import N_, _, use_locale
+from ..models import Organization, OrgStatus, Priority, Province, Role, StrategicIssue
+from ..roles import covers, has_role, members_covering
+from ..router import Router
+from .choices import issue_options, org_type_options, province_options, provinces_by_region
+from .menu import menu_chips
+
+CERTIFIERS = (Role.COORDINATOR, Role.SECRETARIAT)
+MAX_PENDING_SHOWN = 10  # a carousel holds at most 12 bubbles
+
+
+def _require_registered(ctx: Context) -> list[Message] | None:
+    if ctx.member is None or not ctx.member.is_registered:
+        return [ui.text(_("org.need_registration"), [ui.Chip(_("menu.register"), ui.pb(cmd="register"))])]
+    return None
+
+
+def _save_organization(ctx: Context, answers: dict[str, Any]) -> list[Message]:
+    member = ctx.member
+    assert member is not None
+    province = ctx.session.get(Province, int(answers["province"]))
+    if province is None:
+        raise FlowAbort(_("flow.choice_invalid"), end=False)
+    issues = ctx.session.scalars(select(StrategicIssue).where(StrategicIssue.code.in_(answers["issues"]))).all()
+    org = Organization(
+        name=answers["name"], org_type=answers["org_type"], province=province, locality=answers.get("locality") or "",
+        member_count=answers["member_count"], founded_year=answers.get("founded_year"),
+        contact_phone=answers.get("contact_phone"), contact=member, registered_by=member,
+        status=OrgStatus.PENDING, issues=list(issues),
+    )
+    ctx.session.add(org)
+    ctx.session.flush()
+    notified = notify_certifiers(ctx, org)
+    key = N_("org.saved_pending") if notified else N_("org.saved_pending_no_coordinator")
+    return [ui.text(_(key, name=org.name), menu_chips(ctx))]
+
+
+REGISTER_ORG = Flow(
+    "register_org",
+    title=N_("org.title"),
+    confirm_title=N_("org.confirm_title"),
+    steps=[
+        Text("name", N_("org.ask_name"), label=N_("field.org_name"), min_len=2, max_len=200),
+        Choice("org_type", N_("org.ask_type"), label=N_("field.org_type"), options=org_type_options),
+        Choice("province", N_("org.ask_province"), label=N_("field.province"), options=province_options,
+               groups=provinces_by_region, group_prompt=N_("org.ask_region")),
+        Text("locality", N_("org.ask_locality"), label=N_("field.locality"), max_len=200),
+        MultiChoice("issues", N_("org.ask_issues"), label=N_("field.issues"), options=issue_options),
+        Number("member_count", N_("org.ask_members"), label=N_("field.member_count"), min_value=1,
+               max_value=1_000_000, suggestions=(10, 20, 30, 50, 100, 200)),
+        Year("founded_year", N_("org.ask_founded"), label=N_("field.founded_year"), optional=True),
+        Phone("contact_phone", N_("org.ask_phone"), label=N_("field.contact_phone"),
+              default=lambda ctx: ctx.member.phone if ctx.member else None),
+    ],
+    on_complete=_save_organization,
+)
+
+
+def start_register_org(ctx: Context, inp: Input) -> list[Message]:
+    blocked = _require_registered(ctx)
+    if blocked:
+        return blocked
+    return ctx.flows.start(ctx, "register_org")
+
+
+# ---- certification ---------------------------------------------------------------
+
+
+def org_rows(org: Organization, locale: str) -> list[ui.Row]:
+    types = {t.code: label(t, locale) for t in load_organization_types()}
+    return [
+        ui.Row(_("field.org_type"), types.get(org.org_type, org.org_type)),
+        ui.Row(_("field.province"), org.province.name(locale)),
+        ui.Row(_("field.locality"), org.locality or _("common.not_given")),
+        ui.Row(_("field.issues"), ", ".join(i.label(locale) for i in org.issues) or _("common.not_given")),
+        ui.Row(_("field.member_count"), thai.format_number(org.member_count, locale)),
+        ui.Row(_("field.founded_year"), str(org.founded_year + 543 if locale == "th" else org.founded_year)
+               if org.founded_year else _("common.not_given")),
+    ]
+
+
+def certification_card(org: Organization, locale: str) -> FlexMessage:
+    registrant = org.registered_by
+    rows = org_rows(org, locale)
+    if registrant is not None and registrant.full_name:
+        rows.append(ui.Row(_("field.registered_by"), registrant.full_name))
+    if org.contact_phone:
+        rows.append(ui.Row(_("field.contact_phone"), thai.format_phone(org.contact_phone)))
+    return ui.card(
+        _("cert.request_title", name=org.name),
+        rows,
+        note=_("cert.request_note"),
+        buttons=[
+            ui.button(_("cert.approve"), ui.pb(a="org.approve", id=org.id), style="primary"),
+            ui.button(_("cert.reject"), ui.pb(a="org.reject", id=org.id)),
+        ],
+    )
+
+
+def notify_certifiers(ctx: Context, org: Organization) -> int:
+    """Queue a certification request to every coordinator/secretariat covering the province.
+
+    One push per language so each reads it in their own; rows go out right after commit.
+    """
+    certifiers = [m for m in members_covering(ctx.session, CERTIFIERS, org.province)
+                  if m.id != (ctx.member.id if ctx.member else None)]
+    by_locale: dict[str, list[str]] = {}
+    for m in certifiers:
+        by_locale.setdefault(m.locale, []).append(m.line_user_id)
+    for locale, users in by_locale.items():
+        with use_locale(locale):
+            rows = enqueue(ctx.session, users, [certification_card(org, locale)], kind="org.certification_request",
+                           priority=Priority.NORMAL, dedupe_key=f"org:{org.id}:request:{locale}")
+        ctx.after_commit.extend(r.id for r in rows)
+    return len(certifiers)
+
+
+def _load_org_for_decision(ctx: Context, inp: Input) -> Organization | str:
+    """Return the organization this certifier may decide now, or the reason they may not."""
+    raw_id = inp.data.get("id", "")
+    org = ctx.session.get(Organization, int(raw_id), with_for_update=True) if raw_id.isdigit() else None
+    if org is None:
+        return _("cert.not_found")
+    if not has_role(ctx.member, CERTIFIERS, org.province):
+        return _("cert.not_allowed")
+    if org.status is not OrgStatus.PENDING:
+        decided = org.decided_at.astimezone(ctx.settings.timezone).date() if org.decided_at else ctx.today
+        key = N_("cert.already_certified") if org.status is OrgStatus.CERTIFIED else N_("cert.already_rejected")
+        return _(key, name=org.name, date=thai.format_date(decided, ctx.locale))
+    return org
+
+
+def _tell_leader(ctx: Context, org: Organization, key: str, **params: object) -> None:
+    leader = org.registered_by
+    if leader is None or not leader.active or leader.erased_at is not None:
+        return
+    with use_locale(leader.locale):
+        message = ui.text(_(key, name=org.name, **params))
+    rows = enqueue(ctx.session, [leader.line_user_id], [message], kind=f"org.{org.status.value}",
+                   priority=Priority.HIGH, urgent=False, dedupe_key=f"org:{org.id}:outcome")
+    ctx.after_commit.extend(r.id for r in rows)
+
+
+def approve(ctx: Context, inp: Input) -> list[Message]:
+    found = _load_org_for_decision(ctx, inp)
+    if isinstance(found, str):
+        return [ui.text(found)]
+    org = found
+    org.status, org.decided_by, org.decided_at, org.decision_reason = OrgStatus.CERTIFIED, ctx.member, ctx.now, None
+    _tell_leader(ctx, org, N_("cert.leader_certified"))
+    return [ui.text(_("cert.approved", name=org.name), menu_chips(ctx))]
+
+
+def start_reject(ctx: Context, inp: Input) -> list[Message]:
+    found = _load_org_for_decision(ctx, inp)
+    if isinstance(found, str):
+        return [ui.text(found)]
+    return ctx.flows.start(ctx, "reject_org", answers={"org_id": found.id})
+
+
+def _save_rejection(ctx: Context, answers: dict[str, Any]) -> list[Message]:
+    # Re-check at save time: someone else may have decided while this person typed.
+    found = _load_org_for_decision(ctx, Input("postback", data={"id": str(answers["org_id"])}))
+    if isinstance(found, str):
+        raise FlowAbort(found)
+    org = found
+    org.status, org.decided_by, org.decided_at = OrgStatus.REJECTED, ctx.member, ctx.now
+    org.decision_reason = answers["reason"]
+    _tell_leader(ctx, org, N_("cert.leader_rejected"), reason=org.decision_reason)
+    return [ui.text(_("cert.rejected", name=org.name), menu_chips(ctx))]
+
+
+REJECT_ORG = Flow(
+    "reject_org",
+    title=N_("cert.reject_title"),
+    steps=[Text("reason", N_("cert.ask_reason"), min_len=3, max_len=500)],
+    on_complete=_save_rejection,
+)
+
+
+def pending_orgs(ctx: Context, inp: Input) -> list[Message]:
+    """Organizations waiting for this certifier, oldest first, as cards with the decision buttons."""
+    if not has_role(ctx.member, CERTIFIERS):
+        return [ui.text(_("cert.not_allowed"), menu_chips(ctx))]
+    assert ctx.member is not None
+    candidates = ctx.session.scalars(
+        select(Organization).where(Organization.status == OrgStatus.PENDING)
+        .options(selectinload(Organization.province).selectinload(Province.group),
+                 selectinload(Organization.issues), selectinload(Organization.registered_by))
+        .order_by(Organization.created_at)
+    ).all()
+    mine = [o for o in candidates if any(g.role in (*CERTIFIERS, Role.ADMIN) and covers(g, o.province)
+                                         for g in ctx.member.roles)]
+    if not mine:
+        return [ui.text(_("cert.none_pending"), menu_chips(ctx))]
+    shown = mine[:MAX_PENDING_SHOWN]
+    bubbles = [certification_card(o, ctx.locale).contents for o in shown]
+    carousel = FlexMessage(alt_text=_("cert.pending_alt", n=len(mine)), contents=FlexCarousel(contents=bubbles))
+    intro = _("cert.pending_intro", n=len(mine), shown=len(shown))
+    return [ui.text(intro), ui.with_chips(carousel, menu_chips(ctx))]
+
+
+def register(router: Router) -> None:
+    router.flow(REGISTER_ORG)
+    router.flow(REJECT_ORG)
+    router.command("register_org", start_register_org,
+                   ["ลงทะเบียนองค์กร", "register organization", "register org", "องค์กรใหม่"], starts_flow=True)
+    router.command("pending_orgs", pending_orgs, ["รอรับรอง", "รายการรอรับรอง", "pending"])
+    router.action("org.approve", approve)
+    router.action("org.reject", start_reject)

@@ -1,0 +1,125 @@
+"""Follow, personal-data consent (PDPA), and leader registration."""
+from __future__ import annotations
+
+from typing import Any
+
+from linebot.v3.messaging import Message
+from sqlalchemy import select
+
+from .. import ui
+from ..context import Context, Input
+from ..flows.engine import Flow
+from ..flows.steps import Choice, Phone, Text
+from ..i18n import N_, _, set_locale
+from ..models import Province, Role, RoleGrant, ScopeKind
+from ..router import Router
+from .choices import language_options, province_options, provinces_by_region
+from .menu import menu_chips
+
+
+def _save_registration(ctx: Context, answers: dict[str, Any]) -> list[Message]:
+    member = ctx.member
+    assert member is not None
+    province = ctx.session.get(Province, int(answers["province"]))
+    first_time = member.registered_at is None
+    member.full_name = answers["full_name"]
+    member.phone = answers["phone"]
+    member.province = province
+    member.locale = answers["language"]
+    member.registered_at = member.registered_at or ctx.now
+    member.erased_at = None
+    if province is not None and not ctx.session.scalar(select(RoleGrant.id).where(
+            RoleGrant.member_id == member.id, RoleGrant.role == Role.LEADER)):
+        ctx.session.add(RoleGrant(member=member, role=Role.LEADER, scope_kind=ScopeKind.PROVINCE,
+                                  scope_code=province.code))
+    set_locale(member.locale)  # the thanks is already in the language they chose
+    key = N_("register.done") if first_time else N_("register.updated")
+    return [ui.text(_(key, name=member.full_name), menu_chips(ctx))]
+
+
+def _apply_language(ctx: Context, value: str) -> None:
+    """The summary card and everything after it speak the language just chosen."""
+    assert ctx.member is not None
+    ctx.member.locale = value
+    set_locale(value)
+
+
+REGISTER = Flow(
+    "register",
+    title=N_("register.title"),
+    confirm_title=N_("register.confirm_title"),
+    steps=[
+        Text("full_name", N_("register.ask_name"), label=N_("field.full_name"), min_len=2, max_len=120),
+        Phone("phone", N_("register.ask_phone"), label=N_("field.phone")),
+        Choice("province", N_("register.ask_province"), label=N_("field.province"),
+               options=province_options, groups=provinces_by_region, group_prompt=N_("register.ask_region")),
+        Choice("language", N_("register.ask_language"), label=N_("field.language"), options=language_options,
+               on_answer=_apply_language),
+    ],
+    on_complete=_save_registration,
+)
+
+
+def consent_card(ctx: Context) -> list[Message]:
+    return [ui.card(
+        _("consent.title"),
+        note=_("consent.body"),
+        buttons=[
+            ui.button(_("consent.accept"), ui.pb(a="consent", v="yes"), style="primary"),
+            ui.button(_("consent.decline"), ui.pb(a="consent", v="no")),
+        ],
+    )]
+
+
+def on_follow(ctx: Context, inp: Input) -> list[Message]:
+    member = ctx.member
+    assert member is not None
+    member.active = True
+    if member.is_registered:
+        return [ui.text(_("follow.welcome_back", name=member.full_name), menu_chips(ctx))]
+    return [ui.text(_("follow.greeting")), *consent_card(ctx)]
+
+
+def on_unfollow(ctx: Context, inp: Input) -> list[Message]:
+    # Blocking the bot is not a request to erase: keep the data, stop sending.
+    assert ctx.member is not None
+    ctx.member.active = False
+    return []
+
+
+def on_consent(ctx: Context, inp: Input) -> list[Message]:
+    member = ctx.member
+    assert member is not None
+    if inp.data.get("v") != "yes":
+        return [ui.text(_("consent.declined"), [ui.Chip(_("menu.register"), ui.pb(cmd="register"))])]
+    if member.consent_at is None:
+        member.consent_at = ctx.now
+    if not member.display_name:
+        profile = ctx.gateway.profile(member.line_user_id)
+        member.display_name = profile.display_name[:100] if profile else None
+    if member.is_registered:
+        return [ui.text(_("consent.thanks_registered"), menu_chips(ctx))]
+    return ctx.flows.start(ctx, "register", intro=_("consent.thanks"))
+
+
+def start_registration(ctx: Context, inp: Input) -> list[Message]:
+    member = ctx.member
+    assert member is not None
+    if member.consent_at is None:
+        return consent_card(ctx)
+    if member.is_registered:
+        # Editing: every answer is known, so the person lands on the summary card.
+        answers = {"full_name": member.full_name, "phone": member.phone,
+                   "province": str(member.province_id) if member.province_id else None,
+                   "language": member.locale}
+        return ctx.flows.start(ctx, "register", answers=answers, at_confirm=True)
+    return ctx.flows.start(ctx, "register")
+
+
+def register(router: Router) -> None:
+    router.flow(REGISTER)
+    router.on("follow", on_follow)
+    router.on("unfollow", on_unfollow)
+    router.action("consent", on_consent)
+    router.command("register", start_registration, ["ลงทะเบียน", "register", "สมัคร", "แก้ไขข้อมูล"],
+                   starts_flow=True)

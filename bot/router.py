@@ -1,0 +1,71 @@
+"""The routing table capability modules register into (explicitly, from handlers/__init__.py).
+
+Text commands are matched by whole normalized words in Thai and English; the
+same command is reachable by a postback `cmd=<key>` from menus and rich menus,
+so nobody has to type.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from linebot.v3.messaging import Message
+
+from .context import Context, Input
+from .flows.engine import Flow
+
+Handler = Callable[[Context, Input], list[Message]]
+
+
+def command_key(text: str) -> str:
+    """How typed commands are compared: case-folded, without spaces."""
+    return "".join(text.casefold().split())
+
+
+@dataclass
+class Command:
+    key: str
+    handler: Handler
+    words: tuple[str, ...]
+    starts_flow: bool = False  # switching to it mid-flow asks before dropping the other
+
+
+@dataclass
+class Router:
+    flows: list[Flow] = field(default_factory=list)
+    commands: dict[str, Command] = field(default_factory=dict)
+    group_commands: dict[str, Command] = field(default_factory=dict)
+    actions: dict[str, Handler] = field(default_factory=dict)
+    events: dict[str, Handler] = field(default_factory=dict)
+    fallback: Handler | None = None
+    _words: dict[str, str] = field(default_factory=dict)
+    _group_words: dict[str, str] = field(default_factory=dict)
+
+    def flow(self, flow: Flow) -> Flow:
+        self.flows.append(flow)
+        return flow
+
+    def command(self, key: str, handler: Handler, words: Iterable[str], *, starts_flow: bool = False,
+                group: bool = False) -> None:
+        table, index = (self.group_commands, self._group_words) if group else (self.commands, self._words)
+        if key in table:
+            raise ValueError(f"command {key!r} registered twice")
+        table[key] = Command(key, handler, tuple(words), starts_flow)
+        for word in words:
+            normalized = command_key(word)
+            if index.get(normalized, key) != key:
+                raise ValueError(f"word {word!r} used by {index[normalized]!r} and {key!r}")
+            index[normalized] = key
+
+    def action(self, name: str, handler: Handler) -> None:
+        if name in self.actions:
+            raise ValueError(f"action {name!r} registered twice")
+        self.actions[name] = handler
+
+    def on(self, event_type: str, handler: Handler) -> None:
+        self.events[event_type] = handler
+
+    def find_command(self, text: str, *, group: bool = False) -> Command | None:
+        index, table = (self._group_words, self.group_commands) if group else (self._words, self.commands)
+        key = index.get(command_key(text))
+        return table.get(key) if key else None

@@ -1,0 +1,181 @@
+"""Message builders: every message the bot sends is shaped here, within LINE's limits.
+
+Handlers describe *what* to say; these functions make sure it is something LINE
+accepts (label lengths, item counts, text size) so a long Thai name can never
+turn a reply into a 400.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
+
+from linebot.v3.messaging import (
+    CameraAction,
+    CameraRollAction,
+    DatetimePickerAction,
+    FlexBox,
+    FlexBubble,
+    FlexButton,
+    FlexMessage,
+    FlexSeparator,
+    FlexText,
+    LocationAction,
+    Message,
+    PostbackAction,
+    QuickReply,
+    QuickReplyItem,
+    TextMessage,
+)
+
+from .thai import truncate
+
+MAX_QUICK_REPLIES = 13
+QUICK_LABEL = 20
+BUTTON_LABEL = 40
+DISPLAY_TEXT = 300
+TEXT_LIMIT = 5000
+ALT_TEXT = 1500
+POSTBACK_DATA = 300
+
+# LINE's "ok" green and a muted grey that reads on cheap screens.
+BRAND = "#06C755"
+MUTED = "#888888"
+
+
+def pb(**fields: object) -> str:
+    """Encode postback data. Short keys keep us far below LINE's 300 characters."""
+    data = urlencode({k: str(v) for k, v in fields.items() if v is not None})
+    if len(data) > POSTBACK_DATA:
+        raise ValueError(f"postback data too long ({len(data)}): {data[:60]}…")
+    return data
+
+
+def parse_pb(data: str) -> dict[str, str]:
+    """Decode postback data; anything malformed yields {} (postbacks are never trusted)."""
+    try:
+        return dict(parse_qsl(data or "", keep_blank_values=True, strict_parsing=True, max_num_fields=10))
+    except ValueError:
+        return {}
+
+
+@dataclass(frozen=True)
+class Chip:
+    """One quick-reply item, built lazily so every label is clipped in one place."""
+
+    label: str
+    data: str | None = None  # postback data
+    display: str | None = None  # what appears in the chat as the person's own words
+    kind: str = "postback"  # postback | date | datetime | time | location | camera | cameraRoll
+    initial: str | None = None
+    min: str | None = None
+    max: str | None = None
+
+    def item(self) -> QuickReplyItem:
+        label = truncate(self.label, QUICK_LABEL)
+        if self.kind == "postback":
+            display = truncate(self.display if self.display is not None else self.label, DISPLAY_TEXT)
+            action = PostbackAction(label=label, data=self.data, display_text=display)
+        elif self.kind in ("date", "datetime", "time"):
+            action = DatetimePickerAction(
+                label=label, data=self.data, mode=self.kind, initial=self.initial, min=self.min, max=self.max
+            )
+        elif self.kind == "location":
+            action = LocationAction(label=label)
+        elif self.kind == "camera":
+            action = CameraAction(label=label)
+        elif self.kind == "cameraRoll":
+            action = CameraRollAction(label=label)
+        else:  # pragma: no cover - programming error
+            raise ValueError(self.kind)
+        return QuickReplyItem(action=action)
+
+
+def quick_reply(chips: Sequence[Chip]) -> QuickReply | None:
+    if not chips:
+        return None
+    if len(chips) > MAX_QUICK_REPLIES:
+        raise ValueError(f"{len(chips)} quick replies; LINE allows {MAX_QUICK_REPLIES}")
+    return QuickReply(items=[c.item() for c in chips])
+
+
+def text(body: str, chips: Sequence[Chip] = ()) -> TextMessage:
+    return TextMessage(text=truncate(body, TEXT_LIMIT), quick_reply=quick_reply(chips))
+
+
+def with_chips(message: Message, chips: Sequence[Chip]) -> Message:
+    """Attach quick replies to a message (they show under the last message only)."""
+    message.quick_reply = quick_reply(chips)
+    return message
+
+
+def attach_chips(messages: list[Message], chips: Sequence[Chip]) -> list[Message]:
+    if messages and chips:
+        with_chips(messages[-1], chips)
+    return messages
+
+
+# ---- Flex cards -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    value: str
+    edit_data: str | None = None  # postback to change this field
+
+
+def button(label: str, data: str, *, display: str | None = None, style: str = "secondary") -> FlexButton:
+    return FlexButton(
+        action=PostbackAction(
+            label=truncate(label, BUTTON_LABEL),
+            data=data,
+            display_text=truncate(display if display is not None else label, DISPLAY_TEXT),
+        ),
+        style=style,
+        height="sm",
+        color=BRAND if style == "primary" else None,
+    )
+
+
+def card(
+    title: str,
+    rows: Iterable[Row] = (),
+    *,
+    note: str | None = None,
+    buttons: Sequence[FlexButton] = (),
+    edit_label: str | None = None,
+    alt_text: str | None = None,
+) -> FlexMessage:
+    """A bubble: title, label/value rows (each optionally with an edit link), buttons."""
+    body: list = [FlexText(text=truncate(title, 200), weight="bold", size="lg", wrap=True)]
+    alt_lines = [title]
+    rows = list(rows)
+    if rows:
+        body.append(FlexSeparator(margin="md"))
+    for row in rows:
+        value = row.value or "–"
+        alt_lines.append(f"{row.label}: {value}")
+        line: list = [
+            FlexText(text=truncate(row.label, 60), size="sm", color=MUTED, flex=3, wrap=True),
+            FlexText(text=truncate(value, 400), size="sm", flex=5, wrap=True),
+        ]
+        if row.edit_data and edit_label:
+            line.append(
+                FlexText(
+                    text=truncate(edit_label, 20),
+                    size="sm",
+                    color=BRAND,
+                    flex=2,
+                    align="end",
+                    action=PostbackAction(label=truncate(edit_label, BUTTON_LABEL), data=row.edit_data,
+                                          display_text=truncate(f"{edit_label} {row.label}", DISPLAY_TEXT)),
+                )
+            )
+        body.append(FlexBox(layout="horizontal", spacing="sm", margin="md", contents=line))
+    if note:
+        body.append(FlexText(text=truncate(note, 1000), size="xs", color=MUTED, wrap=True, margin="lg"))
+        alt_lines.append(note)
+    footer = FlexBox(layout="vertical", spacing="sm", contents=list(buttons)) if buttons else None
+    bubble = FlexBubble(body=FlexBox(layout="vertical", spacing="sm", contents=body), footer=footer)
+    return FlexMessage(alt_text=truncate(alt_text or "\n".join(alt_lines), ALT_TEXT), contents=bubble)

@@ -1,0 +1,95 @@
+"""POST /callback: signature on the raw body, once-only events, one transaction each."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, abort, current_app, request
+from linebot.v3.exceptions import InvalidSignatureError
+from linebot.v3.webhook import UnknownEvent, WebhookParser
+from linebot.v3.webhooks import Event
+from sqlalchemy.exc import IntegrityError
+
+from . import ui
+from .context import Context
+from .i18n import _, use_locale
+from .models import ProcessedEvent, utcnow
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhook", __name__)
+MAX_REPLY = 5
+
+
+@bp.post("/callback")
+def callback() -> tuple[str, int]:
+    services = current_app.extensions["khabuan"]
+    raw = request.get_data(cache=False)  # Flask enforces MAX_CONTENT_LENGTH (1 MB) → 413
+    signature = request.headers.get("X-Line-Signature", "")
+    if not signature:
+        abort(400, "missing signature")
+    try:
+        body = raw.decode("utf-8")
+        payload = WebhookParser(services.settings.channel_secret).parse(body, signature, as_payload=True)
+        raw_events = json.loads(body)["events"]
+    except InvalidSignatureError:
+        log.warning("webhook with a bad signature rejected")
+        abort(400, "bad signature")
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        abort(400, "malformed body")
+    if not isinstance(raw_events, list):
+        abort(400, "malformed body")
+
+    for raw_event, event in zip(raw_events, payload.events):
+        handle_event(services, raw_event, event)
+    return "OK", 200
+
+
+def handle_event(services: Any, raw: dict[str, Any], event: Event) -> None:
+    """Process one event in its own transaction; failures are contained and logged by id."""
+    event_id = str(raw.get("webhookEventId") or "")
+    if isinstance(event, UnknownEvent):
+        log.info("unknown event type %r ignored (%s)", raw.get("type"), event_id)
+        return
+    source = getattr(event, "source", None)
+    source_type = getattr(source, "type", None) or "unknown"
+    chat_id = (getattr(source, "group_id", None) or getattr(source, "room_id", None)
+               or getattr(source, "user_id", None))
+    reply_token = getattr(event, "reply_token", None)
+    if chat_id is None:
+        log.info("event %s without a source ignored", event_id)
+        return
+
+    messages: list = []
+    ctx: Context | None = None
+    # The locale set while dispatching (the person's) stays in force for the apology below.
+    with use_locale(services.settings.default_locale):
+        try:
+            with services.session_factory() as session, session.begin():
+                if event_id:
+                    try:
+                        with session.begin_nested():
+                            session.add(ProcessedEvent(webhook_event_id=event_id, event_type=event.type))
+                    except IntegrityError:
+                        log.info("duplicate event %s skipped", event_id)
+                        return
+                ctx = Context(
+                    session=session, settings=services.settings, gateway=services.gateway, now=utcnow(),
+                    source_type=source_type, chat_id=chat_id, reply_token=reply_token,
+                    actor_id=getattr(source, "user_id", None),
+                )
+                messages = services.dispatcher.dispatch(ctx, event)
+        except Exception:
+            # Nothing of this event was saved, so LINE's redelivery (or the person) can try again.
+            log.exception("event %s (%s) failed; rolled back", event_id, event.type)
+            if reply_token:
+                services.gateway.reply(reply_token, [ui.text(_("common.error_retry"))])
+            return
+
+    if messages and reply_token:
+        if len(messages) > MAX_REPLY:
+            log.error("handler produced %d messages for one reply; extra dropped", len(messages))
+            messages = messages[: MAX_REPLY - 1] + messages[-1:]
+        services.gateway.reply(reply_token, messages)
+    if ctx is not None and ctx.after_commit:
+        services.deliver_now(ctx.after_commit)

@@ -1,0 +1,159 @@
+"""Follow → consent → leader registration, through signed webhooks and the emulator."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.models import ConversationState, Member, Role
+
+U1 = "U" + "1" * 32
+U2 = "U" + "2" * 32
+
+
+def register(chat, user_id=U1, name="สมศรี ใจดี", phone="081-234-5678", province="เชียงใหม่", lang="ภาษาไทย"):
+    leader = chat.user(user_id)
+    leader.follow()
+    leader.tap("ยินยอม")
+    leader.say(name)
+    leader.say(phone)
+    leader.say(province)
+    leader.tap(lang)
+    leader.tap("บันทึก")
+    return leader
+
+
+def test_follow_greets_in_thai_and_asks_consent(chat, db):
+    leader = chat.user(U1)
+    leader.follow()
+    assert "สวัสดี" in leader.last_text()
+    assert leader.sees("ยินยอม", "ไม่ยินยอม")
+    member = db.scalar(select(Member).where(Member.line_user_id == U1))
+    assert member is not None and member.consent_at is None and member.display_name is None
+
+
+def test_decline_stores_nothing_but_the_line_id(chat, db):
+    leader = chat.user(U1)
+    leader.follow()
+    leader.tap("ไม่ยินยอม")
+    assert "ไม่ได้เก็บข้อมูล" in leader.last_text()
+    member = db.scalar(select(Member).where(Member.line_user_id == U1))
+    assert (member.full_name, member.phone, member.display_name, member.consent_at) == (None, None, None, None)
+    assert db.scalar(select(ConversationState)) is None
+
+
+def test_full_registration(chat, db):
+    leader = register(chat)
+    assert "ลงทะเบียนเรียบร้อย" in leader.last_text()
+    member = db.scalar(select(Member).where(Member.line_user_id == U1))
+    assert member.full_name == "สมศรี ใจดี"
+    assert member.phone == "0812345678"
+    assert member.province.name_th == "เชียงใหม่"
+    assert member.display_name == "สมศรี"  # from the profile API
+    assert member.consent_at is not None and member.registered_at is not None
+    assert [g.role for g in member.roles] == [Role.LEADER]
+    assert db.scalar(select(ConversationState)) is None
+
+
+def test_province_by_region_taps_and_english(chat, db):
+    leader = chat.user(U1)
+    leader.follow()
+    leader.tap("ยินยอม")
+    leader.say("John Smith")
+    leader.say("+66 81 234 5678")
+    assert "ภาคเหนือ" in leader.chips()
+    leader.tap("ภาคเหนือ")
+    assert "เชียงราย" in leader.chips()
+    leader.tap("เชียงราย")
+    leader.tap("English")
+    assert leader.sees("Check your details", "Chiang Rai")
+    leader.tap("Save")
+    assert "registered" in leader.last_text()
+    member = db.scalar(select(Member).where(Member.line_user_id == U1))
+    assert member.locale == "en" and member.phone == "0812345678"
+
+
+def test_typo_in_province_and_thai_digits(chat, db):
+    leader = chat.user(U1)
+    leader.follow()
+    leader.tap("ยินยอม")
+    leader.say("สมชาย")
+    leader.say("๐๘๑๒๓๔๕๖๗๘")
+    leader.say("เชียงไหม่")
+    assert leader.sees("ต้องการใช้ภาษา") or leader.sees("หมายถึง")
+    if leader.sees("หมายถึง"):
+        leader.tap("เชียงใหม่")
+    leader.tap("ภาษาไทย")
+    leader.tap("บันทึก")
+    member = db.scalar(select(Member).where(Member.line_user_id == U1))
+    assert member.province.name_th == "เชียงใหม่" and member.phone == "0812345678"
+
+
+def test_bad_phone_gets_kind_reprompt(chat):
+    leader = chat.user(U1)
+    leader.follow()
+    leader.tap("ยินยอม")
+    leader.say("สมศรี ใจดี")
+    leader.say("12345")
+    assert "เบอร์โทรไม่ถูกต้อง" in leader.last_text()
+    assert "ยกเลิก" in leader.chips()
+
+
+def test_sticker_where_text_expected(chat):
+    leader = chat.user(U1)
+    leader.follow()
+    leader.tap("ยินยอม")
+    leader.sticker()
+    assert "ข้อความ" in leader.last_text()
+    assert "ชื่อ" in leader.last_text()
+
+
+def test_back_restores_the_earlier_answer(chat, db):
+    leader = chat.user(U1)
+    leader.follow()
+    leader.tap("ยินยอม")
+    leader.say("สมศรี ใจดี")
+    leader.say("ย้อนกลับ")
+    assert "คำตอบเดิม: สมศรี ใจดี" in leader.last_text()
+    leader.tap("ใช้คำตอบเดิม")
+    assert "เบอร์โทร" in leader.last_text()
+    leader.say("0812345678")
+    leader.say("ลำปาง")
+    leader.tap("ภาษาไทย")
+    assert leader.sees("สมศรี ใจดี", "ลำปาง")
+
+
+def test_cancel_ends_flow_without_saving(chat, db):
+    leader = chat.user(U1)
+    leader.follow()
+    leader.tap("ยินยอม")
+    leader.say("สมศรี ใจดี")
+    leader.tap("ยกเลิก")
+    assert "ยกเลิก" in leader.last_text()
+    member = db.scalar(select(Member).where(Member.line_user_id == U1))
+    assert member.full_name is None
+    assert db.scalar(select(ConversationState)) is None
+
+
+def test_edit_one_field_from_the_summary_card(chat, db):
+    leader = chat.user(U1)
+    leader.follow()
+    leader.tap("ยินยอม")
+    leader.say("สมศรี ใจดี")
+    leader.say("0812345678")
+    leader.say("ลำปาง")
+    leader.tap("ภาษาไทย")
+    leader.tap("แก้ไข")  # first edit link: the name
+    leader.say("สมศรี ใจงาม")
+    assert leader.sees("ตรวจข้อมูลของคุณ", "สมศรี ใจงาม", "ลำปาง")
+    leader.tap("บันทึก")
+    member = db.scalar(select(Member).where(Member.line_user_id == U1))
+    assert member.full_name == "สมศรี ใจงาม" and member.province.name_th == "ลำปาง"
+
+
+def test_unfollow_marks_inactive_and_keeps_data(chat, db):
+    leader = register(chat)
+    leader.unfollow()
+    db.expire_all()
+    member = db.scalar(select(Member).where(Member.line_user_id == U1))
+    assert member.active is False and member.full_name == "สมศรี ใจดี"
+    leader.follow()
+    assert "ยินดีต้อนรับกลับ" in leader.last_text()
