@@ -18,12 +18,21 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+        def _sqlite_connect(dbapi_conn, _record):
+            # pysqlite's own transaction handling breaks SAVEPOINTs (a RELEASE would commit
+            # the outer transaction), so SQLAlchemy issues BEGIN itself (see "begin" below).
+            dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            # Deferred: in WAL mode readers never block the writer. SQLite is the one-process
+            # embedded default; PostgreSQL is where several processes write at once.
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     # hide_parameters: SQL errors in logs must not carry names or phone numbers.

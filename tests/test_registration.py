@@ -152,7 +152,7 @@ def test_edit_one_field_from_the_summary_card(chat, db):
 def test_unfollow_marks_inactive_and_keeps_data(chat, db):
     leader = register(chat)
     leader.unfollow()
-    db.expire_all()
+    db.rollback()  # end the read snapshot; see what the bot committed since
     member = db.scalar(select(Member).where(Member.line_user_id == U1))
     assert member.active is False and member.full_name == "สมศรี ใจดี"
     leader.follow()

@@ -6,6 +6,7 @@ function that saves the result.
 """
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any
 
 from linebot.v3.messaging import Message
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
 
 from .. import thai, ui
 from ..context import Context, Input
@@ -68,10 +70,10 @@ class FlowEngine:
     def _save(self, ctx: Context, state: ConversationState, flow: Flow) -> None:
         state.updated_at = ctx.now
         state.expires_at = ctx.now + flow.ttl
-        # JSON columns: assign fresh objects so the change is always detected.
-        state.answers = dict(state.answers)
-        state.history = list(state.history)
-        state.view = dict(state.view)
+        # In-place changes to JSON values are invisible to the ORM (an autoflush may already
+        # have snapshotted the same object), so say explicitly that they changed.
+        for column in ("answers", "history", "view"):
+            flag_modified(state, column)
 
     def clear(self, ctx: Context) -> None:
         state = self.state_of(ctx)
@@ -105,6 +107,9 @@ class FlowEngine:
         if flow is None:  # a flow removed by a deploy: drop it politely
             ctx.session.delete(state)
             return [ui.text(_("flow.gone"))]
+        # Steps mutate these in place; _save flags them so the change is always written.
+        state.answers, state.history, state.view = (copy.deepcopy(state.answers), copy.deepcopy(state.history),
+                                                    copy.deepcopy(state.view))
         command = _global_command(inp)
 
         if state.expires_at < ctx.now and command not in ("resume", "restart", "cancel"):
@@ -240,7 +245,8 @@ class FlowEngine:
     # ---- showing ---------------------------------------------------------------
     def _nav(self, flow: Flow, state: ConversationState) -> list[ui.Chip]:
         chips = []
-        if "prev" in state.view and state.step != CONFIRM:
+        # A multi-pick restores the earlier selection itself, so it needs no "keep" chip.
+        if "prev" in state.view and state.step != CONFIRM and not isinstance(flow.step(state.step), MultiChoice):
             chips.append(ui.Chip(_("flow.keep_answer"), ui.pb(f=flow.name, s=state.step, x="keep")))
         if state.history or state.view.get("edit"):
             chips.append(ui.Chip(_("common.back"), ui.pb(c="back"), display=_("common.back")))

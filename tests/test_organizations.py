@@ -1,0 +1,150 @@
+"""Organization registration and certification by coordinators, end to end."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.models import Member, Organization, OrgStatus, OutboxMessage, OutboxStatus, Role
+from bot.roles import grant
+
+from .test_registration import register
+
+LEADER = "U" + "1" * 32
+COORD = "U" + "c" * 32
+OTHER_COORD = "U" + "d" * 32
+STRANGER = "U" + "e" * 32
+
+
+def make_coordinator(chat, db, user_id=COORD, scope="province:50", name="ผู้ประสาน"):
+    person = register(chat, user_id=user_id, name=name, province="เชียงใหม่")
+    member = db.scalar(select(Member).where(Member.line_user_id == user_id))
+    grant(db, member, Role.COORDINATOR, scope)
+    db.commit()
+    return person
+
+
+def register_org(leader, name="กลุ่มออมทรัพย์บ้านแม่แฝก"):
+    leader.tap("ลงทะเบียนองค์กร")
+    leader.say(name)
+    leader.tap("กลุ่มออมทรัพย์")
+    leader.say("เชียงใหม่")
+    leader.say("ต.แม่แฝก อ.สันทราย")
+    leader.tap("สวัสดิการชุมชน")
+    leader.tap("บ้านมั่นคง")
+    leader.tap("เสร็จแล้ว")
+    leader.say("๑๒๐ คน")
+    leader.say("พ.ศ. 2550")
+    leader.tap("081-234-5678")  # the leader's own phone, offered as a chip
+
+
+def test_register_org_and_coordinator_certifies(chat, db, emulator):
+    coordinator = make_coordinator(chat, db)
+    leader = register(chat)
+    register_org(leader)
+    assert leader.sees("ตรวจข้อมูลองค์กร", "กลุ่มออมทรัพย์บ้านแม่แฝก", "2550", "081-234-5678")
+    leader.tap("บันทึก")
+    assert "ส่งให้ผู้ประสานงาน" in leader.last_text()
+
+    org = db.scalar(select(Organization))
+    assert org.status is OrgStatus.PENDING
+    assert org.member_count == 120 and org.founded_year == 2007 and org.locality == "ต.แม่แฝก อ.สันทราย"
+    assert sorted(i.code for i in org.issues) == ["housing", "welfare"]
+
+    # The coordinator of Chiang Mai got a push (through the outbox) with the decision buttons.
+    request = coordinator.all_messages()[-1]
+    assert request["_via"] == "push" and "กลุ่มออมทรัพย์บ้านแม่แฝก" in request["altText"]
+    coordinator.seen = len(coordinator.all_messages()) - 1
+    coordinator.tap("รับรอง")
+    assert "รับรอง" in coordinator.last_text()
+    db.rollback()  # end the read snapshot; see what the bot committed since
+    org = db.scalar(select(Organization))
+    assert org.status is OrgStatus.CERTIFIED and org.decided_by.line_user_id == COORD
+    outcome = leader.all_messages()[-1]
+    assert outcome["_via"] == "push" and "ได้รับการรับรอง" in outcome["text"]
+    assert db.scalar(select(OutboxMessage).where(OutboxMessage.status != OutboxStatus.SENT)) is None
+
+
+def test_reject_asks_a_reason_and_tells_the_leader(chat, db):
+    coordinator = make_coordinator(chat, db)
+    leader = register(chat)
+    register_org(leader)
+    leader.tap("บันทึก")
+    coordinator.seen = len(coordinator.all_messages()) - 1
+    coordinator.tap("ไม่รับรอง")
+    assert "เหตุผล" in coordinator.last_text()
+    coordinator.say("ข้อมูลสมาชิกไม่ครบ กรุณาส่งรายชื่อ")
+    db.rollback()  # end the read snapshot; see what the bot committed since
+    org = db.scalar(select(Organization))
+    assert org.status is OrgStatus.REJECTED and org.decision_reason == "ข้อมูลสมาชิกไม่ครบ กรุณาส่งรายชื่อ"
+    assert "ข้อมูลสมาชิกไม่ครบ" in leader.all_messages()[-1]["text"]
+
+
+def test_only_coordinators_of_the_area_may_certify(chat, db):
+    make_coordinator(chat, db)
+    other = make_coordinator(chat, db, user_id=OTHER_COORD, scope="province:10", name="ผู้ประสานกรุงเทพ")
+    leader = register(chat)
+    register_org(leader)
+    leader.tap("บันทึก")
+    org = db.scalar(select(Organization))
+    # Postback data is forged by hand: the server checks the role and scope, not the button.
+    other.postback(f"a=org.approve&id={org.id}")
+    assert "ผู้ประสานงานหรือกองเลขาของพื้นที่" in other.last_text()
+    leader.postback(f"a=org.approve&id={org.id}")
+    assert "ผู้ประสานงานหรือกองเลขาของพื้นที่" in leader.last_text()
+    db.rollback()  # end the read snapshot; see what the bot committed since
+    assert db.scalar(select(Organization)).status is OrgStatus.PENDING
+
+
+def test_region_scoped_secretariat_can_certify_and_double_decision_is_refused(chat, db):
+    secretariat = make_coordinator(chat, db, scope="region:north")
+    member = db.scalar(select(Member).where(Member.line_user_id == COORD))
+    grant(db, member, Role.SECRETARIAT, "region:north")
+    db.commit()
+    leader = register(chat)
+    register_org(leader)
+    leader.tap("บันทึก")
+    org = db.scalar(select(Organization))
+    secretariat.postback(f"a=org.approve&id={org.id}")
+    secretariat.postback(f"a=org.approve&id={org.id}")
+    assert "ได้รับการรับรองไปแล้ว" in secretariat.last_text()
+    secretariat.postback("a=org.approve&id=99999")
+    assert "ไม่พบองค์กร" in secretariat.last_text()
+    secretariat.postback("a=org.approve&id=abc")
+    assert "ไม่พบองค์กร" in secretariat.last_text()
+
+
+def test_pending_list_for_coordinators(chat, db):
+    coordinator = make_coordinator(chat, db)
+    leader = register(chat)
+    register_org(leader, "องค์กรหนึ่ง")
+    leader.tap("บันทึก")
+    register_org(leader, "องค์กรสอง")
+    leader.tap("บันทึก")
+    coordinator.say("รอรับรอง")
+    assert coordinator.sees("องค์กรหนึ่ง", "องค์กรสอง", "รอรับรอง 2")
+    leader.say("รอรับรอง")
+    assert "ผู้ประสานงานหรือกองเลขา" in leader.last_text()
+
+
+def test_org_registration_requires_a_registered_leader(chat):
+    stranger = chat.user(STRANGER)
+    stranger.follow()
+    stranger.say("ลงทะเบียนองค์กร")
+    assert "ลงทะเบียนแกนนำก่อน" in stranger.last_text()
+
+
+def test_no_coordinator_yet_still_saves(chat, db):
+    leader = register(chat)
+    register_org(leader)
+    leader.tap("บันทึก")
+    assert "ยังไม่มีผู้ประสานงาน" in leader.last_text()
+    assert db.scalar(select(Organization)).status is OrgStatus.PENDING
+
+
+def test_switching_task_mid_flow_asks_first(chat, db):
+    leader = register(chat)
+    leader.tap("ลงทะเบียนองค์กร")
+    leader.say("กลุ่มทดลอง")
+    leader.postback("cmd=register_org")
+    assert "ค้างอยู่" in leader.last_text()
+    leader.tap("ทำต่อ")
+    assert "ประเภท" in leader.last_text()

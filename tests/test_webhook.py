@@ -1,0 +1,96 @@
+"""The webhook contract: signatures, limits, malformed bodies, redelivery, isolation of failures."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from bot.emulator import events as ev
+from bot.models import Member, ProcessedEvent
+
+from .test_registration import U1, U2
+
+
+def count(db, model) -> int:
+    return db.scalar(select(func.count()).select_from(model))
+
+
+def test_console_verify_request(chat):
+    assert chat.post([]).status_code == 200
+
+
+def test_missing_or_bad_signature_is_400_without_side_effects(chat, db, emulator):
+    event = ev.follow_event(U1, emulator.issue_reply_token(U1))
+    assert chat.post([event], signature="").status_code == 400
+    assert chat.post([event], signature="bm90IGEgc2lnbmF0dXJl").status_code == 400
+    assert count(db, Member) == 0 and count(db, ProcessedEvent) == 0
+    assert emulator.messages_for(U1) == []
+
+
+def test_signature_is_checked_on_the_raw_body(chat, db, emulator):
+    body = ev.encode_body(ev.callback_body([ev.follow_event(U1, emulator.issue_reply_token(U1))]))
+    signature = ev.sign(body, chat.secret)
+    reformatted = json.dumps(json.loads(body), indent=2).encode()  # same JSON, other bytes
+    assert chat.post([], raw=reformatted, signature=signature).status_code == 400
+    assert chat.post([], raw=body, signature=signature).status_code == 200
+
+
+def test_malformed_json_with_valid_signature(chat):
+    assert chat.post([], raw=b"{not json").status_code == 400
+    assert chat.post([], raw=b'{"destination": "x"}').status_code == 400
+    assert chat.post([], raw=b'{"events": "nope"}').status_code == 400
+
+
+def test_body_over_1mb_is_413(chat):
+    raw = b'{"events": [], "pad": "' + b"x" * (1024 * 1024) + b'"}'
+    assert chat.post([], raw=raw).status_code == 413
+
+
+def test_redelivered_event_takes_effect_once(chat, db, emulator):
+    leader = chat.user(U1)
+    leader.follow()
+    leader.tap("ยินยอม")
+    leader.say("สมศรี ใจดี")
+    before = len(emulator.messages_for(U1))
+    leader.resend_last(redelivery=True)   # LINE redelivers
+    leader.resend_last(redelivery=False)  # or a duplicate POST
+    assert len(emulator.messages_for(U1)) == before  # no second answer, no second effect
+    leader.say("0812345678")
+    assert "จังหวัด" in leader.last_text() or "ภาค" in leader.last_text()
+
+
+def test_unknown_event_types_are_ignored_and_others_still_processed(chat, db, emulator):
+    weird = {"type": "somethingNew", "mode": "active", "timestamp": 1, "webhookEventId": "01WEIRD",
+             "deliveryContext": {"isRedelivery": False}, "source": {"type": "user", "userId": U1}}
+    follow = ev.follow_event(U2, emulator.issue_reply_token(U2))
+    assert chat.post([weird, follow]).status_code == 200
+    assert "สวัสดี" in json.dumps(emulator.messages_for(U2), ensure_ascii=False)
+
+
+def test_one_failing_event_does_not_lose_the_others(chat, db, emulator, services, monkeypatch):
+    dispatcher = services.dispatcher
+    original = dispatcher.dispatch
+
+    def explode_for_u1(ctx, event):
+        if ctx.chat_id == U1:
+            raise RuntimeError("boom")
+        return original(ctx, event)
+
+    monkeypatch.setattr(dispatcher, "dispatch", explode_for_u1)
+    first = ev.follow_event(U1, emulator.issue_reply_token(U1))
+    second = ev.follow_event(U2, emulator.issue_reply_token(U2))
+    assert chat.post([first, second]).status_code == 200
+    # U1 got a kind apology (no stack trace), U2 was served, and U1's event can be retried.
+    assert "ขออภัย" in json.dumps(emulator.messages_for(U1), ensure_ascii=False)
+    assert "สวัสดี" in json.dumps(emulator.messages_for(U2), ensure_ascii=False)
+    ids = set(db.scalars(select(ProcessedEvent.webhook_event_id)))
+    assert second["webhookEventId"] in ids and first["webhookEventId"] not in ids
+    monkeypatch.setattr(dispatcher, "dispatch", original)
+    first = dict(first, replyToken=emulator.issue_reply_token(U1))
+    assert chat.post([ev.redeliver(first)]).status_code == 200
+    assert "สวัสดี" in json.dumps(emulator.messages_for(U1), ensure_ascii=False)
+
+
+def test_healthz(app):
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
