@@ -223,7 +223,7 @@ class Year(Step):
     def show(self, ctx: Context, value: Any) -> str:
         if value is None:
             return _("common.not_given")
-        return _("common.year_be_ce", be=value + 543, ce=value) if ctx.locale == "th" else str(value)
+        return _("common.year_be_ce", be=value + 543, ce=value)
 
 
 class DateStep(Step):
