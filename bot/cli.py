@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
+from werkzeug.serving import run_simple
 
 from . import migrate, roles
 from .app import create_app
@@ -122,4 +123,5 @@ def serve(host: str, port: int) -> None:
         click.echo("No LINE channel configured (LINE_CHANNEL_SECRET / LINE_CHANNEL_ACCESS_TOKEN):"
                    " the webhook will refuse every request until you set them.")
     click.echo(f"Khabuan listening on http://{host}:{port}  (webhook: /callback, health: /healthz)")
-    current_app.run(host=host, port=port, use_reloader=False)
+    # Flask refuses app.run() inside its own CLI; werkzeug's server is what it would use anyway.
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
