@@ -18,6 +18,7 @@ from linebot.v3.webhooks import (
     UnfollowEvent,
 )
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from . import thai, ui
 from .context import Context, Input
@@ -63,12 +64,7 @@ class Dispatcher:
         return self._group(ctx, event)
 
     def _one_to_one(self, ctx: Context, event: Event) -> list[Message]:
-        member = ctx.session.scalar(
-            select(Member).where(Member.line_user_id == ctx.chat_id).with_for_update())
-        if member is None:
-            member = Member(line_user_id=ctx.chat_id, locale=ctx.settings.default_locale, active=True)
-            ctx.session.add(member)
-            ctx.session.flush()
+        member = self._member_for_update(ctx)
         ctx.member = member
         set_locale(member.locale)
 
@@ -108,6 +104,22 @@ class Dispatcher:
         if command is not None:
             return command.handler(ctx, inp)
         return self._fallback(ctx, inp)
+
+    @staticmethod
+    def _member_for_update(ctx: Context) -> Member:
+        """Load (or create) the speaker, row-locked so their events are handled one at a time."""
+        query = select(Member).where(Member.line_user_id == ctx.chat_id).with_for_update()
+        member = ctx.session.scalar(query)
+        if member is not None:
+            return member
+        try:  # two first events at once: one insert wins, the other reads the winner's row
+            with ctx.session.begin_nested():
+                member = Member(line_user_id=ctx.chat_id, locale=ctx.settings.default_locale, active=True)
+                ctx.session.add(member)
+        except IntegrityError:
+            member = ctx.session.scalar(query)
+            assert member is not None
+        return member
 
     def _menu_command(self, ctx: Context, inp: Input, *, in_flow: bool):
         if inp.kind == "postback" and "cmd" in inp.data:
