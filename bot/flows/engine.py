@@ -92,7 +92,7 @@ class FlowEngine:
             ctx.session.add(state)
         state.flow, state.answers, state.history, state.view = name, dict(answers or {}), [], {}
         state.started_at = ctx.now
-        first = None if at_confirm else self._next_step(ctx, flow, state.answers, after=None)
+        first = None if at_confirm else self._next_step(ctx, flow, state.answers)
         if first is None:  # nothing to ask: straight to the card or save
             return self._finish_or_confirm(ctx, flow, state)
         state.step = first.name
@@ -133,7 +133,7 @@ class FlowEngine:
 
         step = flow.step(state.step)
         if step is None:  # the step was renamed away: re-ask from the first unanswered
-            nxt = self._next_step(ctx, flow, state.answers, after=None)
+            nxt = self._next_step(ctx, flow, state.answers)
             state.step = nxt.name if nxt else CONFIRM
             self._save(ctx, state, flow)
             return self._render(ctx, flow, state)
@@ -162,17 +162,16 @@ class FlowEngine:
             state.step = CONFIRM
             self._save(ctx, state, flow)
             return self._render(ctx, flow, state)
-        nxt = self._next_step(ctx, flow, state.answers, after=step.name)
+        nxt = self._next_step(ctx, flow, state.answers)
         if nxt is None:
             return self._finish_or_confirm(ctx, flow, state)
         state.step = nxt.name
-        self._enter(flow, state, nxt)
+        self._enter(flow, state, nxt, state.answers.get(nxt.name))
         self._save(ctx, state, flow)
         return self._render(ctx, flow, state)
 
-    def _enter(self, flow: Flow, state: ConversationState, step: Step) -> None:
-        """Arriving at a step that already has an answer (back, edit): offer to keep it."""
-        previous = state.answers.get(step.name)
+    def _enter(self, flow: Flow, state: ConversationState, step: Step, previous: Any) -> None:
+        """Arriving at a step that already had an answer (back, edit): offer to keep it."""
         if previous is not None:
             state.view["prev"] = previous
             if isinstance(step, MultiChoice):
@@ -186,27 +185,26 @@ class FlowEngine:
         if not state.history:
             self._save(ctx, state, flow)
             return self._render(ctx, flow, state, note=_("flow.at_first_step"))
-        history = list(state.history)
-        entry = history.pop()
-        # The answer given at that step is offered again, not lost.
-        previous = state.answers.get(entry["step"]) if state.step != CONFIRM else state.answers.get(entry["step"])
-        state.history = history
+        entry = state.history.pop()
+        # The answer given at that step is offered again ("keep"), not lost.
+        previous = state.answers.get(entry["step"])
         state.answers = dict(entry["answers"])
         state.step = entry["step"]
         state.view = {}
         step = flow.step(entry["step"])
-        if step is not None and previous is not None:
-            state.answers[step.name] = previous
-            self._enter(flow, state, step)
-            state.answers.pop(step.name, None)
+        if step is not None:
+            self._enter(flow, state, step, previous)
         self._save(ctx, state, flow)
         return self._render(ctx, flow, state)
 
-    def _next_step(self, ctx: Context, flow: Flow, answers: dict[str, Any], after: str | None) -> Step | None:
-        names = [s.name for s in flow.steps]
-        start = names.index(after) + 1 if after in names else 0
-        for step in flow.steps[start:]:
-            if step.skip_if is not None and step.skip_if(ctx, answers):
+    def _next_step(self, ctx: Context, flow: Flow, answers: dict[str, Any]) -> Step | None:
+        """The first step, in declared order, that is neither answered nor skipped.
+
+        Deciding by answers rather than by position keeps saved conversations
+        right when a deploy inserts, removes or reorders steps.
+        """
+        for step in flow.steps:
+            if step.name in answers or (step.skip_if is not None and step.skip_if(ctx, answers)):
                 continue
             return step
         return None
@@ -235,7 +233,7 @@ class FlowEngine:
         step = flow.step(target) if target else None
         if step is not None and not (step.skip_if and step.skip_if(ctx, state.answers)):
             state.step, state.view = step.name, {"edit": True}
-            self._enter(flow, state, step)
+            self._enter(flow, state, step, state.answers.get(step.name))
             self._save(ctx, state, flow)
             return self._render(ctx, flow, state)
         if inp.is_text and thai.is_yes(inp.text):
