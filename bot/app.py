@@ -5,6 +5,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from sqlalchemy import Engine, text
@@ -16,6 +17,9 @@ from .delivery import Sender
 from .dispatch import Dispatcher
 from .handlers import build_router
 from .line import LineGateway
+
+if TYPE_CHECKING:
+    from .emulator import LineEmulator
 
 MAX_BODY = 1024 * 1024  # LINE's webhook bodies are far smaller; anything bigger is not LINE
 
@@ -40,10 +44,12 @@ def build_services(settings: Settings) -> Services:
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     gateway = LineGateway(settings)
-    return Services(settings, engine, factory, gateway, Dispatcher(build_router()), Sender(factory, gateway))
+    return Services(settings, engine, factory, gateway, Dispatcher(build_router()),
+                    Sender(factory, gateway, settings))
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, emulator: LineEmulator | None = None) -> Flask:
+    """The app; given the emulator it talks to (`khabuan serve` without a channel), also /simulator."""
     app = Flask(__name__, instance_relative_config=True)
     settings = settings or load_settings(instance_path=Path(app.instance_path))
     settings.instance_path.mkdir(parents=True, exist_ok=True)
@@ -55,6 +61,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .webhook import bp as webhook_bp
 
     app.register_blueprint(webhook_bp)
+    if emulator is not None:  # never in production: the page can act as any user
+        from .simulator import init_simulator
+
+        init_simulator(app, emulator)
 
     @app.get("/healthz")
     def healthz():

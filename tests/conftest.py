@@ -70,6 +70,9 @@ def settings(database_url, emulator, tmp_path):
         "LINE_API_BASE_URL": emulator.base_url,
         "DATABASE_URL": database_url,
         "KHABUAN_INSTANCE_PATH": str(tmp_path / "instance"),
+        # No quiet hours unless a test sets them (and freezes the clock): pushes queued by a test
+        # must not depend on the hour the suite runs at.
+        "BOT_QUIET_HOURS": "00:00-00:00",
     })
 
 

@@ -1,5 +1,5 @@
 """Outbox delivery: enqueue with the change, send later (or right after commit), exactly once."""
-from .outbox import enqueue
-from .sender import Sender
+from .outbox import enqueue, enqueue_users
+from .sender import DeliveryStats, Sender
 
-__all__ = ["enqueue", "Sender"]
+__all__ = ["enqueue", "enqueue_users", "DeliveryStats", "Sender"]

@@ -1,10 +1,11 @@
 """Writing pushes into the outbox, in the caller's transaction."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import islice
 
 from linebot.v3.messaging import Message
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..models import OutboxMessage, Priority
@@ -48,8 +49,40 @@ def enqueue(
         # Batch numbers keep the unique key per row; "#1" exists whenever the push was queued.
         key = None if dedupe_key is None else f"{dedupe_key}#{n}"
         row = OutboxMessage(kind=kind, recipients=batch, messages=payload, priority=int(priority),
-                            urgent=urgent, dedupe_key=key)
+                            urgent=urgent, dedupe_key=key, cost=len(batch))
         session.add(row)
         rows.append(row)
     session.flush()
     return rows
+
+
+def enqueue_users(
+    session: Session,
+    user_ids: Iterable[str],
+    messages: Sequence[Message],
+    *,
+    kind: str,
+    priority: int = Priority.NORMAL,
+    urgent: bool = False,
+    dedupe_key: str | None = None,
+) -> int:
+    """Queue the same messages for a stream of LINE user ids (e.g. every leader), 500 per row.
+
+    For audiences too big to hold as a list: the ids are read 500 at a time and each multicast
+    row is inserted with Core, so memory stays flat in the audience size. The caller streams
+    distinct user ids (a SELECT DISTINCT / unique column); returns the number of rows queued.
+    """
+    if not 1 <= len(messages) <= 5:
+        raise ValueError("a push carries 1 to 5 messages")
+    if dedupe_key is not None and session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == f"{dedupe_key}#1")) is not None:
+        return 0
+    payload = [m.to_dict() for m in messages]
+    ids = iter(user_ids)
+    count = 0
+    while batch := list(islice(ids, MAX_MULTICAST)):
+        count += 1
+        session.execute(insert(OutboxMessage).values(
+            kind=kind, recipients=batch, messages=payload, priority=int(priority), urgent=urgent,
+            dedupe_key=None if dedupe_key is None else f"{dedupe_key}#{count}", cost=len(batch)))
+    return count
