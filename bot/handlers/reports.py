@@ -1,0 +1,387 @@
+"""Activity reports (รายงานกิจกรรม): report, review my reports, correct or withdraw, pause reminders."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from linebot.v3.messaging import FlexCarousel, FlexMessage, Message
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
+
+from .. import thai, ui
+from ..context import Context, Input
+from ..flows.engine import Flow, FlowAbort
+from ..flows.media import Photos
+from ..flows.steps import Amount, Choice, DateStep, LocationStep, Number, Option, Text
+from ..i18n import N_, _, current_locale, use_locale
+from ..media import store_report_photo
+from ..models import (
+    ActivityReport,
+    ActivityType,
+    BudgetSource,
+    MemberPreference,
+    Organization,
+    PhotoStatus,
+    ReportPhoto,
+    StrategicIssue,
+)
+from ..models.reports import reporting_orgs
+from ..reminders import month_bounds
+from ..router import Router
+from .menu import menu_chips
+
+CHANGE_WINDOW = timedelta(days=7)  # an author may correct or withdraw a report this long after sending it
+MAX_PHOTOS = 5
+MY_REPORTS_SHOWN = 5
+MAX_PAST_DAYS = 366  # older dates are almost always a mistyped year
+
+ACTIVITY_LABELS = {
+    ActivityType.MEETING: N_("activity.meeting"),
+    ActivityType.TRAINING: N_("activity.training"),
+    ActivityType.SAVINGS: N_("activity.savings"),
+    ActivityType.HOUSING: N_("activity.housing"),
+    ActivityType.WELFARE_FUND: N_("activity.welfare_fund"),
+    ActivityType.LAND: N_("activity.land"),
+    ActivityType.ENTERPRISE: N_("activity.enterprise"),
+    ActivityType.DISASTER: N_("activity.disaster"),
+    ActivityType.OTHER: N_("activity.other"),
+}
+BUDGET_SOURCE_LABELS = {
+    BudgetSource.COMMUNITY_FUND: N_("budget_source.community_fund"),
+    BudgetSource.CODI: N_("budget_source.codi"),
+    BudgetSource.LOCAL_GOVERNMENT: N_("budget_source.local_gov"),
+    BudgetSource.OTHER: N_("budget_source.other"),
+}
+
+
+# ---- options ------------------------------------------------------------------------
+
+
+def _both_languages(key: str) -> tuple[str, str]:
+    """A catalog entry in Thai and English, so either can be typed whatever the reader's language."""
+    with use_locale("th"):
+        th = _(key)
+    with use_locale("en"):
+        en = _(key)
+    return th, en
+
+
+def _my_orgs(ctx: Context) -> list[Organization]:
+    assert ctx.member is not None
+    return list(ctx.session.scalars(
+        select(Organization).where(reporting_orgs(ctx.member.id)).order_by(Organization.name, Organization.id)))
+
+
+def org_options(ctx: Context, answers: dict[str, Any]) -> list[Option]:
+    return [Option(str(o.id), o.name) for o in _my_orgs(ctx)]
+
+
+def _single_org(ctx: Context, answers: dict[str, Any]) -> bool:
+    # The organization is preset when the flow starts with only one to choose from.
+    return answers.get("org") is not None and len(_my_orgs(ctx)) == 1
+
+
+def activity_type_options(ctx: Context, answers: dict[str, Any]) -> list[Option]:
+    return [Option(t.value, _(key), _both_languages(key)) for t, key in ACTIVITY_LABELS.items()]
+
+
+def issue_options(ctx: Context, answers: dict[str, Any]) -> list[Option]:
+    """All strategic issues, the organization's own first: most reports are about those."""
+    locale = current_locale()
+    issues = list(ctx.session.scalars(select(StrategicIssue).order_by(StrategicIssue.sort_order)))
+    raw_org = answers.get("org")
+    org = ctx.session.get(Organization, int(raw_org)) if raw_org and str(raw_org).isdigit() else None
+    own = {i.id for i in org.issues} if org is not None else set()
+    issues.sort(key=lambda i: i.id not in own)  # stable: keeps sort_order within each part
+    return [Option(i.code, i.label(locale), (i.name_th, i.name_en, i.short_th, i.short_en)) for i in issues]
+
+
+def budget_source_options(ctx: Context, answers: dict[str, Any]) -> list[Option]:
+    return [Option(s.value, _(key), _both_languages(key)) for s, key in BUDGET_SOURCE_LABELS.items()]
+
+
+def _no_budget(ctx: Context, answers: dict[str, Any]) -> bool:
+    budget = answers.get("budget")
+    return budget is None or Decimal(budget) == 0
+
+
+# ---- saving ---------------------------------------------------------------------------
+
+
+def _change_refusal(ctx: Context, report: ActivityReport | None) -> str | None:
+    """Why this member may not change this report now, or None. Checked on every action and on save."""
+    if report is None or ctx.member is None or report.author_id != ctx.member.id:
+        return _("report.not_yours")
+    if report.withdrawn_at is not None:
+        return _("report.already_withdrawn")
+    if ctx.now - report.created_at > CHANGE_WINDOW:
+        return _("report.too_old", days=CHANGE_WINDOW.days)
+    return None
+
+
+def _allowed_org(ctx: Context, raw_id: Any) -> Organization | None:
+    if raw_id is None or not str(raw_id).isdigit():
+        return None
+    assert ctx.member is not None
+    return ctx.session.scalar(select(Organization).where(Organization.id == int(raw_id),
+                                                         reporting_orgs(ctx.member.id)))
+
+
+def _link_photos(ctx: Context, report: ActivityReport, photos: list[dict[str, Any]]) -> None:
+    assert ctx.member is not None
+    wanted = [int(p["id"]) for p in photos]
+    # Only this member's photos that are free or already this report's: answers are server-side,
+    # but a photo must never move from someone else's report.
+    if wanted:
+        ctx.session.execute(
+            update(ReportPhoto)
+            .where(ReportPhoto.id.in_(wanted), ReportPhoto.member_id == ctx.member.id,
+                   ReportPhoto.report_id.is_(None) | (ReportPhoto.report_id == report.id))
+            .values(report_id=report.id)
+            .execution_options(synchronize_session=False))
+    # A correction that dropped photos unlinks them; the orphan cleanup removes the files.
+    ctx.session.execute(
+        update(ReportPhoto)
+        .where(ReportPhoto.report_id == report.id, ReportPhoto.id.not_in(wanted or [0]))
+        .values(report_id=None)
+        .execution_options(synchronize_session=False))
+
+
+def reports_this_month(ctx: Context, org_id: int) -> int:
+    """Reports count in the month the activity happened (the monthly reminder uses the same rule)."""
+    start, end = month_bounds(ctx.today)
+    return ctx.session.scalar(
+        select(func.count(ActivityReport.id)).where(
+            ActivityReport.organization_id == org_id, ActivityReport.withdrawn_at.is_(None),
+            ActivityReport.activity_date >= start, ActivityReport.activity_date < end)) or 0
+
+
+def _save_report(ctx: Context, answers: dict[str, Any]) -> list[Message]:
+    member = ctx.member
+    assert member is not None
+    org = _allowed_org(ctx, answers.get("org"))
+    if org is None:
+        raise FlowAbort(_("report.org_not_allowed"))
+    correcting = answers.get("report_id") is not None
+    if correcting:
+        report = ctx.session.get(ActivityReport, int(answers["report_id"]), with_for_update=True)
+        refusal = _change_refusal(ctx, report)
+        if refusal:
+            raise FlowAbort(refusal)
+        assert report is not None
+    else:
+        report = ActivityReport(author_id=member.id)  # added once filled in: queries below autoflush
+
+    budget = None if answers.get("budget") is None else Decimal(answers["budget"])
+    source = answers.get("budget_source") if budget else None
+    if budget and source is None:
+        # Reached only when a budget was added from the summary card, which returns there
+        # without asking the source; keep the card so one tap on its "edit" fixes it.
+        raise FlowAbort(_("report.need_budget_source"), end=False)
+    issue = ctx.session.scalar(select(StrategicIssue).where(StrategicIssue.code == answers.get("issue")))
+    location = answers.get("location") or {}
+
+    report.organization_id = org.id
+    report.activity_type = ActivityType(answers["activity_type"])
+    report.issue_id = issue.id if issue else None
+    report.activity_date = date.fromisoformat(answers["activity_date"])
+    report.participants = int(answers["participants"])
+    report.description = answers["description"]
+    report.latitude = location.get("latitude")
+    report.longitude = location.get("longitude")
+    report.address = (location.get("address") or location.get("title") or None) if location else None
+    report.budget = budget
+    report.budget_source = BudgetSource(source) if source else None
+    ctx.session.add(report)
+    ctx.session.flush()
+    _link_photos(ctx, report, answers.get("photos") or [])
+
+    count = reports_this_month(ctx, org.id)
+    key = N_("report.corrected") if correcting else N_("report.saved")
+    return [ui.text(_(key, name=org.name, n=thai.format_number(count, ctx.locale)), menu_chips(ctx))]
+
+
+REPORT = Flow(
+    "report",
+    title=N_("report.title"),
+    confirm_title=N_("report.confirm_title"),
+    steps=[
+        Choice("org", N_("report.ask_org"), label=N_("field.organization"), options=org_options,
+               skip_if=_single_org),
+        Choice("activity_type", N_("report.ask_type"), label=N_("field.activity_type"),
+               options=activity_type_options),
+        Choice("issue", N_("report.ask_issue"), label=N_("field.issue"), options=issue_options),
+        DateStep("activity_date", N_("report.ask_date"), label=N_("field.activity_date"),
+                 max_past_days=MAX_PAST_DAYS),
+        Number("participants", N_("report.ask_participants"), label=N_("field.participants"), min_value=1,
+               max_value=100_000, suggestions=(10, 20, 30, 50, 100)),
+        Text("description", N_("report.ask_description"), label=N_("field.description"), min_len=3,
+             max_len=1000),
+        Photos("photos", N_("report.ask_photos"), label=N_("field.photos"), store=store_report_photo,
+               max_photos=MAX_PHOTOS),
+        LocationStep("location", N_("report.ask_location"), label=N_("field.location"), optional=True),
+        Amount("budget", N_("report.ask_budget"), label=N_("field.budget"), optional=True),
+        Choice("budget_source", N_("report.ask_budget_source"), label=N_("field.budget_source"),
+               options=budget_source_options, skip_if=_no_budget),
+    ],
+    on_complete=_save_report,
+)
+
+
+# ---- commands and actions --------------------------------------------------------------
+
+
+def _require_registered(ctx: Context) -> list[Message] | None:
+    if ctx.member is None or not ctx.member.is_registered:
+        return [ui.text(_("org.need_registration"), [ui.Chip(_("menu.register"), ui.pb(cmd="register"))])]
+    return None
+
+
+def start_report(ctx: Context, inp: Input) -> list[Message]:
+    blocked = _require_registered(ctx)
+    if blocked:
+        return blocked
+    orgs = _my_orgs(ctx)
+    if not orgs:
+        return [ui.text(_("report.no_org"), menu_chips(ctx))]  # the menu offers "register an org"
+    if len(orgs) == 1:
+        return ctx.flows.start(ctx, "report", answers={"org": str(orgs[0].id)},
+                               intro=_("report.intro_single", name=orgs[0].name))
+    return ctx.flows.start(ctx, "report")
+
+
+def _report_rows(report: ActivityReport, locale: str) -> list[ui.Row]:
+    stored = sum(1 for p in report.photos if p.status is PhotoStatus.STORED)
+    return [
+        ui.Row(_("field.activity_type"), _(ACTIVITY_LABELS[report.activity_type])),
+        ui.Row(_("field.activity_date"), thai.format_date(report.activity_date, locale)),
+        ui.Row(_("field.participants"), thai.format_number(report.participants, locale)),
+        ui.Row(_("field.description"), thai.truncate(report.description, 80)),
+        ui.Row(_("field.photos"), _("photos.count", n=stored) if report.photos else _("photos.none_given")),
+    ]
+
+
+def _report_bubble(ctx: Context, report: ActivityReport):
+    deadline = report.created_at + CHANGE_WINDOW
+    if ctx.now < deadline:
+        day = thai.format_date(deadline.astimezone(ctx.settings.timezone).date(), ctx.locale)
+        note = _("report.change_until", date=day)
+        buttons = [ui.button(_("report.edit"), ui.pb(a="report.edit", id=report.id), style="primary"),
+                   ui.button(_("report.withdraw"), ui.pb(a="report.withdraw", id=report.id))]
+    else:
+        note, buttons = _("report.change_closed", days=CHANGE_WINDOW.days), []
+    return ui.card(report.organization.name, _report_rows(report, ctx.locale), note=note, buttons=buttons).contents
+
+
+def my_reports(ctx: Context, inp: Input) -> list[Message]:
+    blocked = _require_registered(ctx)
+    if blocked:
+        return blocked
+    assert ctx.member is not None
+    reports = ctx.session.scalars(
+        select(ActivityReport)
+        .where(ActivityReport.author_id == ctx.member.id, ActivityReport.withdrawn_at.is_(None))
+        .options(selectinload(ActivityReport.organization), selectinload(ActivityReport.photos))
+        .order_by(ActivityReport.created_at.desc(), ActivityReport.id.desc())
+        .limit(MY_REPORTS_SHOWN)
+    ).all()
+    if not reports:
+        return [ui.text(_("report.none_yet"), menu_chips(ctx))]
+    carousel = FlexMessage(alt_text=_("report.mine_alt", n=len(reports)),
+                           contents=FlexCarousel(contents=[_report_bubble(ctx, r) for r in reports]))
+    return [ui.text(_("report.mine_intro", n=len(reports))), ui.with_chips(carousel, menu_chips(ctx))]
+
+
+def _load_for_change(ctx: Context, inp: Input) -> ActivityReport | str:
+    """The report named by the button, if this member may still change it (postbacks carry only the id)."""
+    raw_id = inp.data.get("id", "")
+    report = ctx.session.get(ActivityReport, int(raw_id), with_for_update=True) if raw_id.isdigit() else None
+    refusal = _change_refusal(ctx, report)
+    if refusal is not None:
+        return refusal
+    assert report is not None
+    return report
+
+
+def edit_report(ctx: Context, inp: Input) -> list[Message]:
+    found = _load_for_change(ctx, inp)
+    if isinstance(found, str):
+        return [ui.text(found, menu_chips(ctx))]
+    report = found
+    answers: dict[str, Any] = {
+        "report_id": report.id,
+        "org": str(report.organization_id),
+        "activity_type": report.activity_type.value,
+        "issue": report.issue.code if report.issue else None,
+        "activity_date": report.activity_date.isoformat(),
+        "participants": report.participants,
+        "description": report.description,
+        "photos": [{"id": p.id, "ok": p.status is PhotoStatus.STORED} for p in report.photos],
+        "location": None if report.latitude is None else {
+            "latitude": report.latitude, "longitude": report.longitude, "address": report.address or "",
+            "title": ""},
+        "budget": None if report.budget is None else str(report.budget),
+        "budget_source": report.budget_source.value if report.budget_source else None,
+    }
+    return ctx.flows.start(ctx, "report", answers=answers, at_confirm=True)
+
+
+def ask_withdraw(ctx: Context, inp: Input) -> list[Message]:
+    found = _load_for_change(ctx, inp)
+    if isinstance(found, str):
+        return [ui.text(found, menu_chips(ctx))]
+    report = found
+    return [ui.card(
+        _("report.withdraw_title"), _report_rows(report, ctx.locale), note=_("report.withdraw_note"),
+        buttons=[ui.button(_("report.withdraw_confirm"), ui.pb(a="report.withdraw_do", id=report.id),
+                           style="primary"),
+                 ui.button(_("report.withdraw_keep"), ui.pb(a="report.withdraw_keep"))])]
+
+
+def do_withdraw(ctx: Context, inp: Input) -> list[Message]:
+    found = _load_for_change(ctx, inp)
+    if isinstance(found, str):
+        return [ui.text(found, menu_chips(ctx))]
+    found.withdrawn_at = ctx.now
+    return [ui.text(_("report.withdrawn", name=found.organization.name), menu_chips(ctx))]
+
+
+def keep_report(ctx: Context, inp: Input) -> list[Message]:
+    return [ui.text(_("report.kept"), menu_chips(ctx))]
+
+
+# ---- reminder preference ----------------------------------------------------------------
+
+
+def _preference(ctx: Context) -> MemberPreference:
+    assert ctx.member is not None
+    pref = ctx.session.get(MemberPreference, ctx.member.id)
+    if pref is None:  # the member row is locked for this event, so no one else creates it meanwhile
+        pref = MemberPreference(member_id=ctx.member.id)
+        ctx.session.add(pref)
+    return pref
+
+
+def stop_reminders(ctx: Context, inp: Input) -> list[Message]:
+    pref = _preference(ctx)
+    pref.reminders_paused_at = pref.reminders_paused_at or ctx.now
+    return [ui.text(_("reminder.paused"), [ui.Chip(_("reminder.resume"), ui.pb(cmd="resume_reminders")),
+                                           *menu_chips(ctx)])]
+
+
+def resume_reminders(ctx: Context, inp: Input) -> list[Message]:
+    _preference(ctx).reminders_paused_at = None
+    return [ui.text(_("reminder.resumed"), menu_chips(ctx))]
+
+
+def register(router: Router) -> None:
+    router.flow(REPORT)
+    router.command("report", start_report, ["รายงาน", "รายงานกิจกรรม", "report", "ส่งรายงาน"], starts_flow=True)
+    router.command("my_reports", my_reports, ["รายงานของฉัน", "my reports"])
+    router.command("stop_reminders", stop_reminders, ["หยุดเตือน", "stop reminders", "ไม่ต้องเตือน"])
+    router.command("resume_reminders", resume_reminders, ["เตือนอีกครั้ง", "resume reminders", "เปิดเตือน"])
+    router.action("report.edit", edit_report)
+    router.action("report.withdraw", ask_withdraw)
+    router.action("report.withdraw_do", do_withdraw)
+    router.action("report.withdraw_keep", keep_report)

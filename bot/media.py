@@ -1,0 +1,113 @@
+"""Photo storage: download a LINE image right away and keep it under the instance's media folder.
+
+LINE keeps user content only for a while, so a photo is fetched while the
+person is still reporting. The bytes go to disk (settings.media_dir), the
+metadata to `report_photos`. A failed download never loses the report: the row
+is kept, marked missing, and the conversation moves on.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from .context import Context
+from .models import PhotoStatus, ReportPhoto
+
+log = logging.getLogger(__name__)
+
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # LINE sends compressed photos far below this; more is not a photo
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
+              "image/heic": "heic"}
+# Leading bytes of the formats LINE delivers; the header alone is not trusted with what lands on disk.
+SIGNATURES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",),
+              "image/gif": (b"GIF87a", b"GIF89a"), "image/webp": (b"RIFF",)}
+
+
+class PhotoRejected(Exception):
+    """The content is not something we keep (too big, not an image); nothing was stored."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "too_large" | "not_image"
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    id: int
+    ok: bool  # False: the row exists but the bytes could not be fetched
+
+
+def media_path(ctx: Context, relative: str) -> Path:
+    return ctx.settings.media_dir / relative
+
+
+def store_report_photo(ctx: Context, message_id: str) -> StoredPhoto:
+    """Fetch one image message now and record it for the member's report in progress.
+
+    Raises PhotoRejected for content we must not keep; returns a missing-photo
+    row when LINE could not give us the bytes (404/410/timeout).
+    """
+    member = ctx.member
+    assert member is not None
+    # The same message can reach us twice only through a retried event; reuse its row.
+    existing = ctx.session.scalar(select(ReportPhoto).where(ReportPhoto.line_message_id == message_id))
+    if existing is not None:
+        if existing.member_id != member.id:  # message ids are LINE-wide unique: this is forged input
+            log.error("photo message %s already belongs to another member", message_id)
+            raise PhotoRejected("not_image")
+        return StoredPhoto(existing.id, existing.status is PhotoStatus.STORED)
+
+    status, data, content_type = ctx.gateway.content(message_id)
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if status != 200 or data is None:
+        # 0 is the gateway's "no answer" (timeout, refused): LINE may still have it, but the
+        # person is waiting now; the row records the attempt so operators can see it.
+        log.warning("photo %s not downloaded: status %s", message_id, status)
+        photo = ReportPhoto(member_id=member.id, line_message_id=message_id, status=PhotoStatus.MISSING,
+                            error=f"download failed: HTTP {status}" if status else "download failed: no answer")
+        ctx.session.add(photo)
+        ctx.session.flush()
+        return StoredPhoto(photo.id, False)
+    if len(data) > MAX_PHOTO_BYTES:
+        raise PhotoRejected("too_large")
+    if not media_type.startswith("image/") or not _looks_like(media_type, data):
+        raise PhotoRejected("not_image")
+
+    relative = _write(ctx, data, media_type)
+    photo = ReportPhoto(member_id=member.id, line_message_id=message_id, status=PhotoStatus.STORED,
+                        path=relative, content_type=media_type, size_bytes=len(data))
+    ctx.session.add(photo)
+    ctx.session.flush()
+    return StoredPhoto(photo.id, True)
+
+
+def _looks_like(media_type: str, data: bytes) -> bool:
+    signatures = SIGNATURES.get(media_type)
+    if signatures is None:  # a format we have no signature for (e.g. HEIC): trust LINE's header
+        return bool(data)
+    return data.startswith(signatures)
+
+
+def _write(ctx: Context, data: bytes, media_type: str) -> str:
+    """Write atomically (temp file + rename) so a crash never leaves half a photo under a real name.
+
+    The file is written before the transaction commits; if it then rolls back the
+    file is an orphan without a row, which the orphan cleanup removes.
+    """
+    local = ctx.local_now
+    folder = Path("reports") / f"{local:%Y}" / f"{local:%m}"
+    name = f"{uuid.uuid4().hex}.{EXTENSIONS.get(media_type, 'img')}"
+    target = ctx.settings.media_dir / folder / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_suffix(target.suffix + ".part")
+    with open(temp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(temp, target)
+    return (folder / name).as_posix()

@@ -1,0 +1,419 @@
+"""Activity reports end to end: the report flow with photos, my reports, correction and withdrawal."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from bot.models import (
+    ActivityReport,
+    ActivityType,
+    BudgetSource,
+    ConversationState,
+    Member,
+    Organization,
+    OrgStatus,
+    PhotoStatus,
+    Province,
+    ReportPhoto,
+    StrategicIssue,
+)
+
+from bot.ui import parse_pb
+
+from .chat import actions_in
+from .test_registration import register
+
+U1 = "U" + "1" * 32
+U2 = "U" + "2" * 32
+# 25 Nov 2026, 10:00 in Bangkok.
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"\x00" * 200
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(NOW, tick=True) as traveller:
+        yield traveller
+
+
+def member_of(db, user_id: str) -> Member:
+    return db.scalar(select(Member).where(Member.line_user_id == user_id))
+
+
+def make_org(db, user_id: str, name: str, issues=("welfare",), status=OrgStatus.CERTIFIED, as_contact=False):
+    member = member_of(db, user_id)
+    province = db.scalar(select(Province).where(Province.name_th == "เชียงใหม่"))
+    org = Organization(
+        name=name, org_type="community", province=province, member_count=40, status=status,
+        registered_by=None if as_contact else member, contact=member,
+        issues=list(db.scalars(select(StrategicIssue).where(StrategicIssue.code.in_(issues)))),
+    )
+    db.add(org)
+    db.commit()
+    return org
+
+
+def edit_link(leader, step: str) -> None:
+    """Tap the "edit" link of one row of the latest summary card (scrolling up if need be)."""
+    for message in reversed(leader.all_messages()):
+        for action in actions_in(message):
+            if action.get("type") == "postback" and parse_pb(action.get("data", "")).get("e") == step:
+                leader.postback(action["data"])
+                return
+    raise AssertionError(f"no edit link for {step}")
+
+
+def reports(db) -> list[ActivityReport]:
+    db.rollback()  # end the test session's read transaction: SQLite would keep showing its snapshot
+    return list(db.scalars(select(ActivityReport).order_by(ActivityReport.id)))
+
+
+def answer_until_photos(leader, *, org: str | None, description="ประชุมประจำเดือน วางแผนออมทรัพย์"):
+    leader.say("รายงานกิจกรรม")
+    if org is not None:
+        leader.tap(org)
+    leader.tap("ประชุม")
+    leader.tap("สวัสดิการชุมชน")
+    leader.tap("เมื่อวาน")
+    leader.say("35")
+    leader.say(description)
+
+
+def test_full_report_with_two_photos_and_a_location(chat, db, emulator, services, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน", issues=("councils",))
+    make_org(db, U1, "สภาองค์กรชุมชนแม่แฝก", issues=("welfare",))
+
+    leader.say("รายงานกิจกรรม")
+    assert "องค์กรไหน" in leader.last_text()
+    assert {"ออมทรัพย์บ้านดอน", "สภาองค์กรชุมชนแม่แฝก"} <= set(leader.chips())
+    leader.tap("ออมทรัพย์บ้านดอน")
+    assert "กิจกรรมแบบไหน" in leader.last_text()
+    assert {"ประชุม", "กลุ่มออมทรัพย์", "ช่วยเหลือภัยพิบัติ", "อื่น ๆ"} <= set(leader.chips())
+    leader.tap("ประชุม")
+    # The organization's own issue comes first.
+    assert leader.chips()[0] == "สภาองค์กรชุมชน"
+    leader.tap("สวัสดิการชุมชน")
+    leader.pick_date("เลือกจากปฏิทิน", "2026-11-20")
+    assert "กี่คน" in leader.last_text()
+    leader.say("๓๕ คน")
+    leader.say("ประชุมประจำเดือน วางแผนกองทุนสวัสดิการ")
+    assert leader.sees("ไม่เกิน 5 รูป")
+    assert {"ถ่ายรูป", "เลือกจากอัลบั้ม", "ไม่มีรูป"} <= set(leader.chips())
+
+    emulator.add_content("m-photo-1", JPEG, "image/jpeg")
+    leader.image("m-photo-1")
+    assert "ได้รับรูปแล้ว 1 รูป" in leader.last_text() and "อีก 4 รูป" in leader.last_text()
+    assert "เสร็จแล้ว" in leader.chips()
+    emulator.add_content("m-photo-2", PNG, "image/png")
+    leader.image("m-photo-2")
+    assert "ได้รับรูปแล้ว 2 รูป" in leader.last_text()
+    leader.tap("เสร็จแล้ว")
+
+    assert "ตำแหน่ง" in leader.last_text()
+    leader.location(18.8, 99.05, "ศาลาประชาคมบ้านดอน")
+    assert "งบประมาณ" in leader.last_text()
+    leader.say("2,500")
+    assert {"กองทุนชุมชน", "พอช.", "อปท./ท้องถิ่น"} <= set(leader.chips())
+    leader.tap("พอช.")
+
+    assert leader.sees("ตรวจรายงานกิจกรรม", "ออมทรัพย์บ้านดอน", "ประชุม", "สวัสดิการชุมชน", "20 พ.ย. 2569",
+                       "35", "2 รูป", "ศาลาประชาคมบ้านดอน", "2,500 บาท", "พอช.")
+    leader.tap("บันทึก")
+    assert "บันทึกรายงานของ \"ออมทรัพย์บ้านดอน\"" in leader.last_text()
+    assert "เดือนนี้องค์กรมีรายงานแล้ว 1 ครั้ง" in leader.last_text()
+
+    [report] = reports(db)
+    assert report.organization.name == "ออมทรัพย์บ้านดอน"
+    assert report.author_id == member_of(db, U1).id
+    assert report.activity_type is ActivityType.MEETING and report.issue.code == "welfare"
+    assert report.activity_date == date(2026, 11, 20) and report.participants == 35
+    assert report.description == "ประชุมประจำเดือน วางแผนกองทุนสวัสดิการ"
+    assert (report.latitude, report.longitude, report.address) == (18.8, 99.05, "ศาลาประชาคมบ้านดอน")
+    assert report.budget == Decimal("2500.00") and report.budget_source is BudgetSource.CODI
+    assert report.withdrawn_at is None
+    photos = report.photos
+    assert [p.status for p in photos] == [PhotoStatus.STORED, PhotoStatus.STORED]
+    assert [p.content_type for p in photos] == ["image/jpeg", "image/png"]
+    assert (services.settings.media_dir / photos[0].path).read_bytes() == JPEG
+    assert (services.settings.media_dir / photos[1].path).read_bytes() == PNG
+    assert db.scalar(select(ConversationState)) is None
+
+
+def test_single_organization_is_not_asked_and_typed_thai_date(chat, db, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน")
+    leader.say("รายงาน")
+    assert "รายงานกิจกรรมของ \"ออมทรัพย์บ้านดอน\"" in leader.last_text()
+    assert "กิจกรรมแบบไหน" in leader.last_text()
+    leader.say("อบรม")  # typed instead of tapped
+    leader.tap("สวัสดิการชุมชน")
+    leader.say("25 พ.ย. 69")
+    leader.say("20")
+    leader.say("อบรมการทำบัญชีกองทุน")
+    leader.tap("ไม่มีรูป")
+    leader.tap("ข้าม")  # location
+    leader.tap("ข้าม")  # budget: its source is then not asked
+    assert leader.sees("ตรวจรายงานกิจกรรม", "25 พ.ย. 2569", "ไม่มีรูป")
+    assert not leader.sees("แหล่งงบประมาณ")
+    leader.say("บันทึก")
+    [report] = reports(db)
+    assert report.activity_type is ActivityType.TRAINING
+    assert report.activity_date == date(2026, 11, 25)
+    assert (report.budget, report.budget_source, report.latitude, report.photos) == (None, None, None, [])
+
+
+def test_typed_relative_date_future_date_and_long_text_are_handled_kindly(chat, db, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน")
+    leader.say("report")
+    leader.tap("ประชุม")
+    leader.tap("สวัสดิการชุมชน")
+    leader.say("30/11/2569")
+    assert "ยังมาไม่ถึง" in leader.last_text()
+    assert "วันไหน" in leader.last_text()  # asked again
+    leader.say("เมื่อวาน")
+    leader.say("12")
+    leader.say("ก" * 1001)
+    assert "1,001 ตัวอักษร" in leader.last_text() and "1,000" in leader.last_text()
+    leader.say("ประชุมสั้น ๆ")
+    assert "รูป" in leader.last_text()
+    leader.tap("ไม่มีรูป")
+    leader.tap("ข้าม")
+    leader.tap("ข้าม")
+    leader.tap("บันทึก")
+    [report] = reports(db)
+    assert report.activity_date == date(2026, 11, 24) and report.description == "ประชุมสั้น ๆ"
+
+
+@pytest.mark.parametrize("failure", ["404", "410", "500"])
+def test_photo_download_failure_keeps_the_report(chat, db, emulator, clock, failure):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน")
+    answer_until_photos(leader, org=None)
+    emulator.add_content("m-ok", JPEG)
+    leader.image("m-ok")
+    if failure == "410":
+        emulator.expire_content("m-gone")  # LINE already deleted it
+    elif failure == "500":
+        emulator.add_content("m-gone", JPEG)
+        emulator.fail_next("/v2/bot/message/m-gone/content", status=500)  # LINE having a bad moment
+    leader.image("m-gone")  # for 404 the emulator simply has no such content
+    assert "ดึงจากไลน์ไม่สำเร็จ" in leader.last_text() and "บันทึกต่อได้" in leader.last_text()
+    assert "ได้รับรูปแล้ว 2 รูป" in leader.last_text()
+    leader.tap("เสร็จแล้ว")
+    leader.tap("ข้าม")
+    leader.tap("ข้าม")
+    assert leader.sees("2 รูป (ดึงไม่สำเร็จ 1 รูป)")
+    leader.tap("บันทึก")
+    [report] = reports(db)
+    stored, missing = report.photos
+    assert stored.status is PhotoStatus.STORED and stored.path
+    assert missing.status is PhotoStatus.MISSING and missing.path is None
+    assert missing.line_message_id == "m-gone" and failure in missing.error
+
+
+def test_after_five_photos_the_flow_moves_on(chat, db, emulator, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน")
+    answer_until_photos(leader, org=None)
+    for n in range(1, 6):
+        emulator.add_content(f"m{n}", JPEG)
+        leader.image(f"m{n}")
+    assert "ตำแหน่ง" in leader.last_text()
+    state = db.scalar(select(ConversationState))
+    assert len(state.answers["photos"]) == 5
+
+
+def test_not_an_image_is_refused_without_storing(chat, db, emulator, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน")
+    answer_until_photos(leader, org=None)
+    emulator.add_content("m-doc", b"%PDF-1.7 not a photo", "application/pdf")
+    leader.image("m-doc")
+    assert "ไม่ใช่รูปภาพ" in leader.last_text()
+    leader.say("สวัสดี")
+    assert "ข้อนี้ขอเป็นรูปภาพ" in leader.last_text()
+    assert db.scalar(select(func.count(ReportPhoto.id))) == 0
+
+
+def test_edit_one_field_from_the_confirm_card(chat, db, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน")
+    answer_until_photos(leader, org=None)
+    leader.tap("ไม่มีรูป")
+    leader.tap("ข้าม")
+    leader.tap("ข้าม")
+    edit_link(leader, "participants")
+    assert "คำตอบเดิม: 35" in leader.last_text()
+    leader.say("40")
+    assert leader.sees("ตรวจรายงานกิจกรรม", "40")
+    # Adding a budget from the card: its source must be given too.
+    edit_link(leader, "budget")
+    leader.say("1500")
+    leader.tap("บันทึก")
+    assert "แหล่งงบประมาณ" in leader.last_text()
+    assert reports(db) == []
+    edit_link(leader, "budget_source")
+    leader.tap("กองทุนชุมชน")
+    leader.tap("บันทึก")
+    [report] = reports(db)
+    assert report.participants == 40
+    assert report.budget == Decimal("1500.00") and report.budget_source is BudgetSource.COMMUNITY_FUND
+
+
+def save_quick_report(leader, description="ประชุมประจำเดือน วางแผนออมทรัพย์"):
+    answer_until_photos(leader, org=None, description=description)
+    leader.tap("ไม่มีรูป")
+    leader.tap("ข้าม")
+    leader.tap("ข้าม")
+    leader.tap("บันทึก")
+
+
+def test_my_reports_lists_the_latest_five(chat, db, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน")
+    leader.say("รายงานของฉัน")
+    assert "ยังไม่มีรายงาน" in leader.last_text()
+    for n in range(6):
+        save_quick_report(leader, description=f"กิจกรรมครั้งที่ {n + 1}")
+    assert "เดือนนี้องค์กรมีรายงานแล้ว 6 ครั้ง" in leader.last_text()
+    assert "รายงานของฉัน" in leader.chips()
+    leader.tap("รายงานของฉัน")
+    carousel = leader.last_message()
+    assert carousel["type"] == "flex" and carousel["contents"]["type"] == "carousel"
+    assert len(carousel["contents"]["contents"]) == 5
+    assert leader.sees("กิจกรรมครั้งที่ 6", "กิจกรรมครั้งที่ 2", "แก้ไข", "ถอนรายงาน")
+    assert not leader.sees("กิจกรรมครั้งที่ 1")
+
+
+def test_correction_updates_the_same_report(chat, db, emulator, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน")
+    answer_until_photos(leader, org=None)
+    emulator.add_content("m1", JPEG)
+    leader.image("m1")
+    leader.tap("เสร็จแล้ว")
+    leader.tap("ข้าม")
+    leader.tap("ข้าม")
+    leader.tap("บันทึก")
+    [original] = reports(db)
+
+    leader.say("รายงานของฉัน")
+    leader.tap("แก้ไข")
+    assert leader.sees("ตรวจรายงานกิจกรรม", "ประชุมประจำเดือน วางแผนออมทรัพย์", "1 รูป")
+    edit_link(leader, "description")
+    leader.say("ประชุมประจำเดือน แก้ไขรายละเอียด")
+    edit_link(leader, "photos")
+    assert "ได้รับรูปแล้ว 1 รูป" in leader.last_text()  # starts from the photo already sent
+    emulator.add_content("m2", PNG, "image/png")
+    leader.image("m2")
+    leader.tap("เสร็จแล้ว")
+    leader.tap("บันทึก")
+    assert "แก้ไขรายงานของ" in leader.last_text()
+    [corrected] = reports(db)
+    assert corrected.id == original.id
+    assert corrected.description == "ประชุมประจำเดือน แก้ไขรายละเอียด"
+    assert [p.line_message_id for p in corrected.photos] == ["m1", "m2"]
+
+
+def test_withdraw_within_seven_days(chat, db, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน")
+    save_quick_report(leader)
+    clock.shift(timedelta(days=6))
+    leader.say("รายงานของฉัน")
+    leader.tap("ถอนรายงาน")
+    assert leader.sees("ถอนรายงานนี้ไหม")
+    leader.tap("ยืนยันถอนรายงาน")
+    assert "ถอนรายงานของ" in leader.last_text()
+    [report] = reports(db)
+    assert report.withdrawn_at is not None
+    leader.say("รายงานของฉัน")
+    assert "ยังไม่มีรายงาน" in leader.last_text()
+
+
+def test_after_seven_days_a_report_can_no_longer_change(chat, db, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน")
+    save_quick_report(leader)
+    [report] = reports(db)
+    clock.shift(timedelta(days=7, hours=1))
+    leader.say("รายงานของฉัน")
+    assert leader.sees("เกิน 7 วันแล้ว")
+    assert not leader.sees("ถอนรายงาน")
+    # An old button (or a forged one) is checked on the server, not trusted.
+    leader.postback(f"a=report.withdraw_do&id={report.id}")
+    assert "เกิน 7 วันแล้ว" in leader.last_text()
+    leader.postback(f"a=report.edit&id={report.id}")
+    assert "เกิน 7 วันแล้ว" in leader.last_text()
+    assert reports(db)[0].withdrawn_at is None
+    assert db.scalar(select(ConversationState)) is None
+
+
+def test_another_member_cannot_withdraw_or_edit(chat, db, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน")
+    save_quick_report(leader)
+    [report] = reports(db)
+    other = register(chat, user_id=U2, name="สมชาย ใจกล้า", phone="0898765432")
+    other.postback(f"a=report.withdraw_do&id={report.id}")
+    assert "เฉพาะผู้ส่งรายงาน" in other.last_text()
+    other.postback(f"a=report.edit&id={report.id}")
+    assert "เฉพาะผู้ส่งรายงาน" in other.last_text()
+    other.postback("a=report.withdraw&id=999999")
+    assert "เฉพาะผู้ส่งรายงาน" in other.last_text()
+    assert reports(db)[0].withdrawn_at is None
+
+
+def test_contact_person_may_report_and_menu_offers_reporting(chat, db, clock):
+    leader = register(chat)
+    leader.say("เมนู")
+    assert "รายงานกิจกรรม" not in leader.chips()
+    leader.say("รายงาน")
+    assert "ยังไม่มีองค์กร" in leader.last_text()
+    make_org(db, U1, "ออมทรัพย์บ้านดอน", as_contact=True)
+    leader.say("เมนู")
+    assert {"รายงานกิจกรรม", "รายงานของฉัน"} <= set(leader.chips())
+    leader.tap("รายงานกิจกรรม")
+    assert "ออมทรัพย์บ้านดอน" in leader.last_text()
+
+
+def test_rejected_organization_does_not_report(chat, db, clock):
+    leader = register(chat)
+    make_org(db, U1, "กลุ่มที่ไม่ผ่าน", status=OrgStatus.REJECTED)
+    leader.say("รายงานกิจกรรม")
+    assert "ยังไม่มีองค์กร" in leader.last_text()
+
+
+def test_english_speaker_reports_in_english(chat, db, clock):
+    leader = chat.user(U1)
+    leader.follow()
+    leader.tap("ยินยอม")
+    leader.say("John Smith")
+    leader.say("0812345678")
+    leader.say("เชียงใหม่")
+    leader.tap("English")
+    leader.tap("Save")
+    make_org(db, U1, "Ban Don savings group")
+    leader.say("report")
+    assert "What kind of activity" in leader.last_text()
+    leader.tap("Meeting")
+    leader.tap("Welfare")
+    leader.tap("Today")
+    leader.say("12")
+    leader.say("Monthly meeting")
+    leader.tap("No photo")
+    leader.tap("Skip")
+    leader.say("800")
+    leader.tap("Local government")
+    assert leader.sees("Check your report", "25 Nov 2026", "฿800", "Local government")
+    leader.tap("Save")
+    assert "This month the organization has 1 report(s)" in leader.last_text()
+    [report] = reports(db)
+    assert report.budget_source is BudgetSource.LOCAL_GOVERNMENT
