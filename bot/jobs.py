@@ -34,6 +34,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from .db import transaction
+from . import assembly, reminders
 from .delivery import housekeeping
 from .models import utcnow
 from .models.delivery import JobRun
@@ -83,7 +84,7 @@ class JobRegistry:
 
 
 # Modules with register_jobs(registry). Add a feature's module here to schedule its jobs.
-JOB_MODULES: list[ModuleType] = [housekeeping]
+JOB_MODULES: list[ModuleType] = [housekeeping, reminders, assembly]
 
 
 def build_registry(extra_modules: Sequence[str] = ()) -> JobRegistry:
