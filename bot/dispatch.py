@@ -91,15 +91,15 @@ class Dispatcher:
                         ctx.session.flush()
                     return command.handler(ctx, inp)
                 return [ui.text(
-                    _("flow.switch_offer", task=_(self.engine.flows[state.flow].title)),
+                    _("flow.switch_offer", task=self.engine.task(self.engine.flows[state.flow], state)),
                     [ui.Chip(_("flow.continue"), ui.pb(c="resume")),
                      ui.Chip(_("flow.switch"), ui.pb(cmd=command.key, sw=1))],
                 )]
             return self.engine.handle(ctx, state, inp)
         if inp.kind == "postback" and inp.data.get("c") in ("cancel", "back", "resume", "restart"):
-            return [ui.text(_("flow.nothing_active"))] + self._fallback(ctx, inp)
+            return [ui.text(_("flow.nothing_active"))] + self._menu(ctx, inp)
         if inp.kind == "postback" and "f" in inp.data:
-            return [ui.text(_("flow.ended_already"))] + self._fallback(ctx, inp)
+            return [ui.text(_("flow.ended_already"))] + self._menu(ctx, inp)
         command = self._menu_command(ctx, inp, in_flow=False)
         if command is not None:
             return command.handler(ctx, inp)
@@ -142,6 +142,10 @@ class Dispatcher:
     def _event(self, name: str, ctx: Context, inp: Input) -> list[Message]:
         handler = self.router.events.get(name)
         return handler(ctx, inp) if handler else []
+
+    def _menu(self, ctx: Context, inp: Input) -> list[Message]:
+        menu = self.router.commands.get("menu")
+        return menu.handler(ctx, inp) if menu else []
 
     def _fallback(self, ctx: Context, inp: Input) -> list[Message]:
         return self.router.fallback(ctx, inp) if self.router.fallback else []

@@ -971,3 +971,20 @@ def is_done(text: str) -> bool:
 def is_yes(text: str) -> bool:
     """True if the whole message confirms (typed instead of tapping "save")."""
     return _command_key(text) in YES_WORDS
+
+
+HONORIFICS = ("นางสาว", "นาง", "นาย", "คุณ", "น.ส.", "mr.", "mrs.", "ms.", "miss", "mr", "mrs", "ms")
+
+
+def given_name(full_name: str) -> str:
+    """The name to greet someone by: the first name, without a title.
+
+    Greetings say "คุณ{name}", so "นายสมชาย ใจดี" must become "สมชาย", not "คุณนายสมชาย ใจดี".
+    """
+    name = normalize(full_name)
+    lowered = name.casefold()
+    for title in HONORIFICS:
+        if lowered.startswith(title) and len(name) > len(title):
+            name = name[len(title):].lstrip()
+            break
+    return name.split(" ")[0] if name else full_name

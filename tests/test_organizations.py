@@ -145,6 +145,6 @@ def test_switching_task_mid_flow_asks_first(chat, db):
     leader.tap("ลงทะเบียนองค์กร")
     leader.say("กลุ่มทดลอง")
     leader.postback("cmd=register_org")
-    assert "ค้างอยู่" in leader.last_text()
+    assert "ไม่เสร็จ" in leader.last_text()
     leader.tap("ทำต่อ")
     assert "ประเภท" in leader.last_text()

@@ -81,7 +81,7 @@ def test_unknown_text_gets_the_menu(chat):
 def test_stale_and_forged_postbacks_are_refused_politely(chat, db):
     leader = register(chat)
     leader.postback("f=register&s=phone&v=0812345678")
-    assert "จบไปแล้ว" in leader.last_text()
+    assert "ยกเลิกไปแล้ว" in leader.last_text()
     leader.postback("a=no.such.action")
     assert "ใช้ไม่ได้" in leader.last_text()
     leader.postback("%%%garbage&&==")

@@ -204,12 +204,12 @@ def test_photo_download_failure_keeps_the_report(chat, db, emulator, clock, fail
         emulator.add_content("m-gone", JPEG)
         emulator.fail_next("/v2/bot/message/m-gone/content", status=500)  # LINE having a bad moment
     leader.image("m-gone")  # for 404 the emulator simply has no such content
-    assert "ดึงจากไลน์ไม่สำเร็จ" in leader.last_text() and "บันทึกต่อได้" in leader.last_text()
+    assert "รับรูปนี้ไม่สำเร็จ" in leader.last_text() and "บันทึกต่อได้" in leader.last_text()
     assert "ได้รับรูปแล้ว 2 รูป" in leader.last_text()
     leader.tap("เสร็จแล้ว")
     leader.tap("ข้าม")
     leader.tap("ข้าม")
-    assert leader.sees("2 รูป (ดึงไม่สำเร็จ 1 รูป)")
+    assert leader.sees("2 รูป (รับไม่สำเร็จ 1 รูป)")
     leader.tap("บันทึก")
     [report] = reports(db)
     stored, missing = report.photos
@@ -253,14 +253,14 @@ def test_edit_one_field_from_the_confirm_card(chat, db, clock):
     assert "คำตอบเดิม: 35" in leader.last_text()
     leader.say("40")
     assert leader.sees("ตรวจรายงานกิจกรรม", "40")
-    # Adding a budget from the card: its source must be given too.
+    # Adding a budget from the card makes its source necessary: it is asked at once,
+    # then the card comes back.
     edit_link(leader, "budget")
     leader.say("1500")
-    leader.tap("บันทึก")
-    assert "แหล่งงบประมาณ" in leader.last_text()
+    assert "กองทุนชุมชน" in leader.chips()
     assert reports(db) == []
-    edit_link(leader, "budget_source")
     leader.tap("กองทุนชุมชน")
+    assert leader.sees("ตรวจรายงานกิจกรรม", "1,500")
     leader.tap("บันทึก")
     [report] = reports(db)
     assert report.participants == 40

@@ -941,3 +941,11 @@ def test_is_yes(text):
 def test_yes_and_done_are_whole_words():
     assert not thai.is_yes("ตกลงไม่ได้")
     assert not thai.is_done("ยังไม่เสร็จ")
+
+
+@pytest.mark.parametrize("full, given", [
+    ("นายสมชาย ใจดี", "สมชาย"), ("นางสาว สมศรี ใจงาม", "สมศรี"), ("นางมาลี", "มาลี"),
+    ("สมศรี ใจดี", "สมศรี"), ("Mr. John Smith", "John"), ("คุณป้าแดง", "ป้าแดง"),
+])
+def test_given_name(full, given):
+    assert thai.given_name(full) == given

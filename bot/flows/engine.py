@@ -26,6 +26,7 @@ from .steps import Answer, MultiChoice, Redraw, Retry, Step, StepView
 log = logging.getLogger(__name__)
 
 CONFIRM = "__confirm"
+EDITING = "_editing"  # answers key: the flow is changing a saved record
 DEFAULT_TTL = timedelta(hours=24)
 
 
@@ -45,6 +46,9 @@ class Flow:
     steps: list[Step]
     on_complete: Callable[[Context, dict[str, Any]], list[Message]]
     confirm_title: str | None = None  # message id of the summary card; None saves right away
+    # Task name while changing something already saved (opened at the card), so "cancel"
+    # does not sound as if the saved record were lost. Verb phrases without การ, like `title`.
+    edit_title: str | None = None
     ttl: timedelta = DEFAULT_TTL
     _by_name: dict[str, Step] = field(init=False, repr=False)
 
@@ -91,6 +95,8 @@ class FlowEngine:
             state = ConversationState(member_id=ctx.member.id, flow=name, step="", expires_at=ctx.now)
             ctx.session.add(state)
         state.flow, state.answers, state.history, state.view = name, dict(answers or {}), [], {}
+        if at_confirm:
+            state.answers[EDITING] = True
         state.started_at = ctx.now
         first = None if at_confirm else self._next_step(ctx, flow, state.answers)
         if first is None:  # nothing to ask: straight to the card or save
@@ -116,7 +122,7 @@ class FlowEngine:
             return self._offer_resume(ctx, flow, state)
         if command == "cancel":
             ctx.session.delete(state)
-            return [ui.text(_("flow.cancelled", task=_(flow.title)))]
+            return [ui.text(_("flow.cancelled", task=self.task(flow, state)))]
         if command == "resume":
             self._save(ctx, state, flow)
             return self._render(ctx, flow, state, note=_("flow.resumed"))
@@ -158,11 +164,15 @@ class FlowEngine:
         state.history = [*state.history, {"step": step.name, "answers": dict(state.answers)}]
         state.answers = {**state.answers, step.name: value}
         state.view = {}
-        if editing:
+        nxt = self._next_step(ctx, flow, state.answers)
+        if editing and nxt is not None:
+            # The change made another question necessary (e.g. a budget now needs its source):
+            # ask it, then return to the card.
+            state.view = {"edit": True}
+        elif editing:
             state.step = CONFIRM
             self._save(ctx, state, flow)
             return self._render(ctx, flow, state)
-        nxt = self._next_step(ctx, flow, state.answers)
         if nxt is None:
             return self._finish_or_confirm(ctx, flow, state)
         state.step = nxt.name
@@ -241,6 +251,12 @@ class FlowEngine:
         return self._render(ctx, flow, state, note=_("flow.confirm_hint"))
 
     # ---- showing ---------------------------------------------------------------
+    @staticmethod
+    def task(flow: Flow, state: ConversationState) -> str:
+        """What the person is doing, in words: creating, or changing something saved."""
+        editing = state.answers.get(EDITING) and flow.edit_title
+        return _(flow.edit_title if editing else flow.title)
+
     def _nav(self, flow: Flow, state: ConversationState) -> list[ui.Chip]:
         chips = []
         # A multi-pick restores the earlier selection itself, so it needs no "keep" chip.
@@ -265,10 +281,14 @@ class FlowEngine:
     def _render_confirm(self, ctx: Context, flow: Flow, state: ConversationState, note: str | None) -> list[Message]:
         rows = []
         for step in flow.steps:
-            if step.label is None or (step.skip_if and step.skip_if(ctx, state.answers)):
+            if step.label is None:
                 continue
+            skipped = step.skip_if is not None and step.skip_if(ctx, state.answers)
+            if skipped and state.answers.get(step.name) is None:
+                continue
+            # A skipped step with a preset answer (the only organization) is shown, not editable.
             rows.append(ui.Row(_(step.label), step.show(ctx, state.answers.get(step.name)),
-                               edit_data=ui.pb(f=flow.name, s=CONFIRM, e=step.name)))
+                               edit_data=None if skipped else ui.pb(f=flow.name, s=CONFIRM, e=step.name)))
         card = ui.card(
             _(flow.confirm_title or flow.title),
             rows,
@@ -289,7 +309,7 @@ class FlowEngine:
 
     def _offer_resume(self, ctx: Context, flow: Flow, state: ConversationState) -> list[Message]:
         return [ui.text(
-            _("flow.expired_offer", task=_(flow.title),
+            _("flow.expired_offer", task=self.task(flow, state),
               date=thai.format_date(state.updated_at.astimezone(ctx.settings.timezone).date(), ctx.locale)),
             [
                 ui.Chip(_("flow.continue"), ui.pb(c="resume")),

@@ -6,7 +6,7 @@ from typing import Any
 from linebot.v3.messaging import Message
 from sqlalchemy import select
 
-from .. import ui
+from .. import thai, ui
 from ..context import Context, Input
 from ..flows.engine import Flow
 from ..flows.steps import Choice, Phone, Text
@@ -34,7 +34,7 @@ def _save_registration(ctx: Context, answers: dict[str, Any]) -> list[Message]:
                                   scope_code=province.code))
     set_locale(member.locale)  # the thanks is already in the language they chose
     key = N_("register.done") if first_time else N_("register.updated")
-    return [ui.text(_(key, name=member.full_name), menu_chips(ctx))]
+    return [ui.text(_(key, name=thai.given_name(member.full_name)), menu_chips(ctx))]
 
 
 def _apply_language(ctx: Context, value: str) -> None:
@@ -47,6 +47,7 @@ def _apply_language(ctx: Context, value: str) -> None:
 REGISTER = Flow(
     "register",
     title=N_("register.title"),
+    edit_title=N_("register.edit_title"),
     confirm_title=N_("register.confirm_title"),
     steps=[
         Text("full_name", N_("register.ask_name"), label=N_("field.full_name"), min_len=2, max_len=120),
@@ -76,7 +77,7 @@ def on_follow(ctx: Context, inp: Input) -> list[Message]:
     assert member is not None
     member.active = True
     if member.is_registered:
-        return [ui.text(_("follow.welcome_back", name=member.full_name), menu_chips(ctx))]
+        return [ui.text(_("follow.welcome_back", name=thai.given_name(member.full_name or "")), menu_chips(ctx))]
     return [ui.text(_("follow.greeting")), *consent_card(ctx)]
 
 

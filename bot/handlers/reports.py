@@ -176,8 +176,8 @@ def _save_report(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     budget = None if answers.get("budget") is None else Decimal(answers["budget"])
     source = answers.get("budget_source") if budget else None
     if budget and source is None:
-        # Reached only when a budget was added from the summary card, which returns there
-        # without asking the source; keep the card so one tap on its "edit" fixes it.
+        # The engine asks for the source whenever a budget is given; this guards the
+        # invariant anyway (a budget is never saved without its source).
         raise FlowAbort(_("report.need_budget_source"), end=False)
     issue = ctx.session.scalar(select(StrategicIssue).where(StrategicIssue.code == answers.get("issue")))
     location = answers.get("location") or {}
@@ -205,6 +205,7 @@ def _save_report(ctx: Context, answers: dict[str, Any]) -> list[Message]:
 REPORT = Flow(
     "report",
     title=N_("report.title"),
+    edit_title=N_("report.edit_title"),
     confirm_title=N_("report.confirm_title"),
     steps=[
         Choice("org", N_("report.ask_org"), label=N_("field.organization"), options=org_options,
