@@ -20,7 +20,8 @@ class Input:
     """One thing a person did: typed, tapped, or sent a sticker, photo or place."""
 
     kind: str  # text | postback | image | location | sticker | other
-    text: str = ""  # normalized text (for text messages)
+    text: str = ""  # normalized text (for matching commands, numbers, names)
+    raw: str = ""  # the text as typed (free-text answers keep its lines and digits)
     data: dict[str, str] = field(default_factory=dict)  # decoded postback data
     params: dict[str, str] = field(default_factory=dict)  # date/time picker result
     message_id: str | None = None

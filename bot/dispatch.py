@@ -44,7 +44,7 @@ class Dispatcher:
         if isinstance(event, MessageEvent):
             msg = event.message
             if isinstance(msg, TextMessageContent):
-                return Input("text", text=thai.normalize(msg.text or ""), message_id=msg.id)
+                return Input("text", text=thai.normalize(msg.text or ""), raw=msg.text or "", message_id=msg.id)
             if isinstance(msg, ImageMessageContent):
                 return Input("image", message_id=msg.id)
             if isinstance(msg, LocationMessageContent):

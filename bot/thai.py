@@ -988,3 +988,23 @@ def given_name(full_name: str) -> str:
             name = name[len(title):].lstrip()
             break
     return name.split(" ")[0] if name else full_name
+
+
+def clean_text(text: str) -> str:
+    """Free text (a report, a reason) as the person wrote it, minus invisible junk.
+
+    Unlike normalize(), line breaks, digits (Thai or Arabic) and spacing inside a line are
+    kept: this is what they said, stored for people to read. Zero-width and control
+    characters go, Thai marks are put in standard order, and blank runs are trimmed.
+    """
+    if not text:
+        return ""
+    lines = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        kept = "".join(ch for ch in line
+                       if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+        kept = _THAI_MARK_RUN_RE.sub(_fix_thai_marks, kept)
+        kept = _THAI_SARA_AM_RE.sub("\\1\u0e33", kept)
+        lines.append(re.sub(r"[^\S\n]+", " ", kept).strip())
+    joined = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", joined).strip()

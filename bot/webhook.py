@@ -5,7 +5,7 @@ import json
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, make_response, request
 from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.webhook import UnknownEvent, WebhookParser
 from linebot.v3.webhooks import Event
@@ -22,7 +22,7 @@ MAX_REPLY = 5
 
 
 @bp.post("/callback")
-def callback() -> tuple[str, int]:
+def callback() -> Response:
     services = current_app.extensions["khabuan"]
     raw = request.get_data(cache=False)  # Flask enforces MAX_CONTENT_LENGTH (1 MB) → 413
     signature = request.headers.get("X-Line-Signature", "")
@@ -40,17 +40,33 @@ def callback() -> tuple[str, int]:
     if not isinstance(raw_events, list):
         abort(400, "malformed body")
 
+    queued: list[int] = []
     for raw_event, event in zip(raw_events, payload.events):
-        handle_event(services, raw_event, event)
-    return "OK", 200
+        queued += handle_event(services, raw_event, event)
+    response = make_response("OK", 200)
+    if queued:
+        # Pushes the events queued go out after LINE has its 200 (the server closes the
+        # response once sent), so they never hold up the webhook; the worker retries leftovers.
+        response.call_on_close(lambda: _deliver_quietly(services, queued))
+    return response
 
 
-def handle_event(services: Any, raw: dict[str, Any], event: Event) -> None:
-    """Process one event in its own transaction; failures are contained and logged by id."""
+def _deliver_quietly(services: Any, outbox_ids: list[int]) -> None:
+    try:
+        services.deliver_now(outbox_ids)
+    except Exception:  # the rows stay pending; the worker sends them
+        log.exception("immediate delivery of %d outbox rows failed; left to the worker", len(outbox_ids))
+
+
+def handle_event(services: Any, raw: dict[str, Any], event: Event) -> list[int]:
+    """Process one event in its own transaction; failures are contained and logged by id.
+
+    Returns the outbox rows it queued, to be sent once the response is out.
+    """
     event_id = str(raw.get("webhookEventId") or "")
     if isinstance(event, UnknownEvent):
         log.info("unknown event type %r ignored (%s)", raw.get("type"), event_id)
-        return
+        return []
     source = getattr(event, "source", None)
     source_type = getattr(source, "type", None) or "unknown"
     chat_id = (getattr(source, "group_id", None) or getattr(source, "room_id", None)
@@ -58,7 +74,7 @@ def handle_event(services: Any, raw: dict[str, Any], event: Event) -> None:
     reply_token = getattr(event, "reply_token", None)
     if chat_id is None:
         log.info("event %s without a source ignored", event_id)
-        return
+        return []
 
     messages: list = []
     ctx: Context | None = None
@@ -72,7 +88,7 @@ def handle_event(services: Any, raw: dict[str, Any], event: Event) -> None:
                             session.add(ProcessedEvent(webhook_event_id=event_id, event_type=event.type))
                     except IntegrityError:
                         log.info("duplicate event %s skipped", event_id)
-                        return
+                        return []
                 ctx = Context(
                     session=session, settings=services.settings, gateway=services.gateway, now=utcnow(),
                     source_type=source_type, chat_id=chat_id, reply_token=reply_token,
@@ -84,12 +100,11 @@ def handle_event(services: Any, raw: dict[str, Any], event: Event) -> None:
             log.exception("event %s (%s) failed; rolled back", event_id, event.type)
             if reply_token:
                 services.gateway.reply(reply_token, [ui.text(_("common.error_retry"))])
-            return
+            return []
 
     if messages and reply_token:
         if len(messages) > MAX_REPLY:
             log.error("handler produced %d messages for one reply; extra dropped", len(messages))
             messages = messages[: MAX_REPLY - 1] + messages[-1:]
         services.gateway.reply(reply_token, messages)
-    if ctx is not None and ctx.after_commit:
-        services.deliver_now(ctx.after_commit)
+    return list(ctx.after_commit) if ctx is not None else []

@@ -51,7 +51,9 @@ class Chat:
         headers = {"Content-Type": "application/json"}
         if sig:
             headers["X-Line-Signature"] = sig
-        return self.client.post("/callback", data=body, headers=headers)
+        response = self.client.post("/callback", data=body, headers=headers)
+        response.close()  # as a WSGI server does once the response is sent: runs after-response work
+        return response
 
     def user(self, user_id: str, display_name: str = "สมศรี") -> User:
         self.emulator.set_profile(user_id, display_name)

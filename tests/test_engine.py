@@ -58,7 +58,7 @@ def test_state_stores_step_names_so_reordering_keeps_conversations(ctx):
     reordered = FlowEngine([make_flow(order=("c", "a", "b"))])
     say(reordered, ctx, "12")
     state = ctx.session.scalar(select(ConversationState))
-    assert state.answers == {"a": "สมศรี", "b": 12}
+    assert {k: v for k, v in state.answers.items() if not k.startswith("_")} == {"a": "สมศรี", "b": 12}
     assert state.step == "c"
     say(reordered, ctx, "ต.แม่แฝก")
     assert ctx.session.scalar(select(ConversationState.step)) == CONFIRM
@@ -92,7 +92,7 @@ def test_expiry_is_a_column_not_a_timer(ctx):
     ctx.now += timedelta(hours=25)
     messages = say(engine, ctx, "สมศรี")
     assert "ทำต่อ" in str(messages[-1].to_dict())
-    assert engine.state_of(ctx).answers == {}  # the late answer was not taken blindly
+    assert "a" not in engine.state_of(ctx).answers  # the late answer was not taken blindly
 
 
 def test_quick_replies_are_clipped_and_capped():

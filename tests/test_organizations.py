@@ -148,3 +148,38 @@ def test_switching_task_mid_flow_asks_first(chat, db):
     assert "ไม่เสร็จ" in leader.last_text()
     leader.tap("ทำต่อ")
     assert "ประเภท" in leader.last_text()
+
+
+def test_restarting_an_expired_rejection_keeps_the_organization(chat, db):
+    import time_machine
+    from datetime import timedelta
+
+    with time_machine.travel("2026-11-20 10:00 +0700", tick=False) as clock:
+        coordinator = make_coordinator(chat, db)
+        leader = register(chat)
+        register_org(leader)
+        leader.tap("บันทึก")
+        coordinator.seen = len(coordinator.all_messages()) - 1
+        coordinator.tap("ไม่รับรอง")
+        clock.shift(timedelta(hours=30))
+        coordinator.say("ข้อมูลไม่ครบ")
+        coordinator.tap("เริ่มใหม่")
+        assert "เหตุผล" in coordinator.last_text()
+        coordinator.say("ข้อมูลสมาชิกไม่ครบ")
+        db.rollback()
+        org = db.scalar(select(Organization))
+        assert org.status is OrgStatus.REJECTED and org.decision_reason == "ข้อมูลสมาชิกไม่ครบ"
+
+
+def test_free_text_is_kept_as_written(chat, db):
+    coordinator = make_coordinator(chat, db)
+    leader = register(chat)
+    register_org(leader, name="กลุ่มออมทรัพย์หมู่ ๕")
+    leader.tap("บันทึก")
+    coordinator.seen = len(coordinator.all_messages()) - 1
+    coordinator.tap("ไม่รับรอง")
+    coordinator.say("ข้อ ๑ รายชื่อไม่ครบ\nข้อ ๒ ไม่มีเบอร์ติดต่อ")
+    db.rollback()
+    org = db.scalar(select(Organization))
+    assert org.name == "กลุ่มออมทรัพย์หมู่ ๕"
+    assert org.decision_reason == "ข้อ ๑ รายชื่อไม่ครบ\nข้อ ๒ ไม่มีเบอร์ติดต่อ"

@@ -157,3 +157,18 @@ def test_unfollow_marks_inactive_and_keeps_data(chat, db):
     assert member.active is False and member.full_name == "สมศรี ใจดี"
     leader.follow()
     assert "ยินดีต้อนรับกลับ" in leader.last_text()
+
+
+def test_province_paging_chips_survive_when_editing(chat, db):
+    leader = register(chat)
+    leader.say("แก้ไขข้อมูล")
+    province_edit = [a for a in leader.replies()[-1]["contents"]["body"]["contents"]
+                     if a.get("type") == "box" and "จังหวัด" in str(a)][0]
+    leader.postback(province_edit["contents"][-1]["action"]["data"])
+    assert "ใช้คำตอบเดิม" in leader.chips()
+    leader.tap("ภาคเหนือ")
+    chips = leader.chips()
+    assert {"ดูเพิ่ม ▶", "ภาคอื่น", "ใช้คำตอบเดิม", "ย้อนกลับ", "ยกเลิก"} <= set(chips) and len(chips) <= 13
+    leader.tap("ดูเพิ่ม ▶")
+    leader.tap("ลำปาง")
+    assert leader.sees("ตรวจข้อมูลของคุณ", "ลำปาง")

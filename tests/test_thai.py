@@ -949,3 +949,15 @@ def test_yes_and_done_are_whole_words():
 ])
 def test_given_name(full, given):
     assert thai.given_name(full) == given
+
+
+def test_clean_text_keeps_lines_and_digits():
+    raw = "ประชุม\u200b ๑๒ คน\r\n\r\n\r\n  วางแผนออม  ทรัพย์  \n"
+    assert thai.clean_text(raw) == "ประชุม ๑๒ คน\n\nวางแผนออม ทรัพย์"
+    assert thai.clean_text("\u200b\u200b") == ""
+
+
+@given(st.text())
+def test_clean_text_never_raises_and_is_idempotent(text):
+    once = thai.clean_text(text)
+    assert thai.clean_text(once) == once

@@ -90,6 +90,7 @@ def post(app, event: dict) -> int:
     body = ev.encode_body(ev.callback_body([event]))
     response = client.post("/callback", data=body, headers={"Content-Type": "application/json",
                                                             "X-Line-Signature": ev.sign(body, SECRET)})
+    response.close()  # as a WSGI server does after sending: runs the after-response pushes
     return response.status_code
 
 

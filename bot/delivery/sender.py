@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 import random
 import uuid
 from collections.abc import Callable, Sequence
@@ -36,6 +37,21 @@ QUOTA_WAIT = timedelta(minutes=10)  # how often a row held for quota looks again
 DEFAULT_RATE = 100.0  # requests per second per endpoint, per process (LINE allows 2,000)
 WAITING_FOR_QUOTA = "waiting for quota"
 UNSENDABLE = -1  # SendResult status for a row that could not be turned into a request
+
+
+STRUCTURAL_KEYS = {"type", "layout", "size", "style", "mode", "weight", "align", "flex", "margin", "spacing"}
+
+
+def message_shape(node: Any) -> Any:
+    """A message with every free string replaced by its length: enough to debug a 400
+    (which property, how long), nothing personal."""
+    if isinstance(node, dict):
+        return {k: (v if k in STRUCTURAL_KEYS else message_shape(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [message_shape(v) for v in node]
+    if isinstance(node, str):
+        return f"<{len(node)} chars>"
+    return node
 
 
 def backoff(attempt: int, retry_after: float | None = None) -> timedelta:
@@ -175,11 +191,11 @@ class Sender:
             if result.ok:
                 row.status, row.sent_at, row.last_error = OutboxStatus.SENT, now, None
             elif result.status == 400:
-                # Our bug: retrying cannot help. Log LINE's details and the body we sent (our own
-                # message objects; recipients are deliberately left out).
+                # Our bug: retrying cannot help. Log LINE's details and the shape of the body we
+                # sent; its words may hold names and phones, so strings appear as their lengths.
                 row.status, row.last_error = OutboxStatus.FAILED, f"400: {result.error}"
                 log.error("outbox %s (%s) refused by LINE: %s; messages: %s", row.id, row.kind,
-                          result.error, json.dumps(row.messages, ensure_ascii=False)[:4000])
+                          result.error, json.dumps(message_shape(row.messages))[:4000])
             elif not retryable(result) or row.attempts >= self.max_attempts:
                 row.status, row.last_error = OutboxStatus.FAILED, f"{result.status}: {result.error}"
                 log.error("outbox %s (%s) failed for good after %d attempt(s): %s %s",

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 CONFIRM = "__confirm"
 EDITING = "_editing"  # answers key: the flow is changing a saved record
+PRESET = "_preset"  # answers key: what the flow was started with, kept for "start over"
 DEFAULT_TTL = timedelta(hours=24)
 
 
@@ -94,7 +95,11 @@ class FlowEngine:
         if state is None:
             state = ConversationState(member_id=ctx.member.id, flow=name, step="", expires_at=ctx.now)
             ctx.session.add(state)
-        state.flow, state.answers, state.history, state.view = name, dict(answers or {}), [], {}
+        preset = dict(answers or {})
+        state.flow, state.answers, state.history, state.view = name, dict(preset), [], {}
+        # Starting over must keep what the flow was opened for (which organization to reject,
+        # which report to correct), or the restarted flow would act on nothing, or on a new record.
+        state.answers[PRESET] = preset
         if at_confirm:
             state.answers[EDITING] = True
         state.started_at = ctx.now
@@ -127,7 +132,8 @@ class FlowEngine:
             self._save(ctx, state, flow)
             return self._render(ctx, flow, state, note=_("flow.resumed"))
         if command == "restart":
-            return self.start(ctx, flow.name)
+            return self.start(ctx, flow.name, answers=state.answers.get(PRESET),
+                              at_confirm=bool(state.answers.get(EDITING)))
         if command == "back":
             return self._back(ctx, flow, state)
 
@@ -228,7 +234,9 @@ class FlowEngine:
 
     def _complete(self, ctx: Context, flow: Flow, state: ConversationState) -> list[Message]:
         try:
-            messages = flow.on_complete(ctx, dict(state.answers))
+            # The engine's own bookkeeping keys (_preset, _editing) are not answers.
+            answers = {k: v for k, v in state.answers.items() if not k.startswith("_")}
+            messages = flow.on_complete(ctx, answers)
         except FlowAbort as abort:
             if abort.end:
                 ctx.session.delete(state)

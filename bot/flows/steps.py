@@ -144,6 +144,12 @@ class Text(Step):
         self.max_len = max_len
         self.min_len = min_len
 
+    def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
+        if inp.is_text and inp.raw:
+            # Free text is stored as written (lines, Thai digits), not in its matching form.
+            return self.parse_text(ctx, sv, thai.clean_text(inp.raw))
+        return super().accept(ctx, sv, inp)
+
     def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
         if len(value) < self.min_len:
             return Retry(_("flow.text_too_short", min=self.min_len))
@@ -323,15 +329,21 @@ class Choice(Step):
             return [Chip(g.label, sv.data(g=g.value)) for g in self.groups(ctx, sv.answers)][:PAGE_SIZE + 1]
         options = self._visible(ctx, sv)
         page = int(sv.view.get("p", 0))
-        start = page * PAGE_SIZE
-        chips = [Chip(o.label, sv.data(v=o.value)) for o in options[start:start + PAGE_SIZE]]
-        if start + PAGE_SIZE < len(options):
+        size = self._page_size()
+        start = page * size
+        chips = [Chip(o.label, sv.data(v=o.value)) for o in options[start:start + size]]
+        if start + size < len(options):
             chips.append(Chip(_("common.more"), sv.data(p=page + 1)))
         elif page > 0:
             chips.append(Chip(_("common.first_page"), sv.data(p=0)))
         if self.groups and "g" in sv.view:
             chips.append(Chip(_("common.other_groups"), sv.data(g="")))
         return chips
+
+    def _page_size(self) -> int:
+        """Options per page, leaving room for this step's own chips ("more", "other regions",
+        "skip") and the engine's (keep, back, cancel): the paging chips must never be cut."""
+        return 13 - 3 - 1 - bool(self.groups) - bool(self.optional)
 
     def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
         if inp.kind == "postback":
