@@ -44,6 +44,9 @@ class Context:
     actor_id: str | None = None  # LINE user id of whoever acted (also in groups)
     reply_token: str | None = None
     flows: FlowEngine | None = None  # set by the dispatcher
+    # The tap that is about to start a flow; if another flow is under way, the engine asks
+    # before dropping it and offers this tap again (with sw=1) to confirm.
+    confirm_switch: Input | None = None
     # Anything a handler wants delivered after the transaction commits (see webhook).
     after_commit: list[int] = field(default_factory=list)  # outbox ids to send right after commit
 

@@ -137,6 +137,7 @@ class Dispatcher:
         handler = self.router.actions.get(inp.data["a"])
         if handler is None:  # forged or from an old version: say so, change nothing
             return [ui.text(_("common.unknown_button"))]
+        ctx.confirm_switch = inp if inp.data.get("sw") != "1" else None
         return handler(ctx, inp)
 
     def _event(self, name: str, ctx: Context, inp: Input) -> list[Message]:

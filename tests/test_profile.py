@@ -122,3 +122,76 @@ def test_group_join_intro_and_silence(chat, db):
     assert db.scalar(select(ConversationState)) is None
     assert db.scalar(select(Member)) is None
     group.leave()
+
+
+def test_a_button_never_silently_drops_a_conversation(chat, db):
+    from .test_organizations import make_coordinator
+
+    coordinator = make_coordinator(chat, db, user_id="U" + "c" * 32)
+    leader = register(chat)
+    register_org(leader, "กลุ่มแม่บ้าน")
+    leader.tap("บันทึก")
+    request = coordinator.all_messages()[-1]
+    coordinator.tap("ลงทะเบียนองค์กร")
+    coordinator.say("กลุ่มของผู้ประสาน")
+    coordinator.tap("ชุมชน")
+    # The old certification card's "reject" would start another flow: it asks first.
+    reject = [a for a in _actions(request) if a.get("label") == "ไม่รับรอง"][0]
+    coordinator.postback(reject["data"])
+    assert "ไม่เสร็จ" in coordinator.last_text()
+    coordinator.tap("ทำต่อ")
+    assert "ภาค" in coordinator.last_text()  # still registering, answers kept
+    coordinator.postback(reject["data"])
+    coordinator.tap("ทิ้ง ไปเรื่องใหม่")
+    assert "เหตุผล" in coordinator.last_text()
+
+
+def test_second_tap_on_agree_keeps_the_registration(chat):
+    leader = chat.user(U1)
+    leader.follow()
+    leader.tap("ยินยอม")
+    leader.say("สมศรี ใจดี")
+    leader.postback("a=consent&v=yes")
+    assert "เบอร์โทร" in leader.last_text()
+
+
+def test_declining_after_registering_offers_erasure(chat, db):
+    leader = register(chat)
+    leader.postback("a=consent&v=no")
+    assert leader.sees("ลบข้อมูลของคุณไหมคะ")
+    assert db.scalar(select(Member.full_name)) == "สมศรี ใจดี"
+
+
+def test_erasure_drops_pushes_still_waiting_for_the_person(chat, db, services):
+    from bot.delivery import enqueue
+    from bot.models import OutboxMessage, OutboxStatus
+    from bot import ui
+
+    leader = register(chat)
+    with services.session_factory() as session, session.begin():
+        enqueue(session, [U1], [ui.text("เตือนคุณสมศรี")], kind="reminder")
+    leader.say("ลบข้อมูลของฉัน")
+    leader.tap("ยืนยันลบ")
+    db.rollback()
+    assert db.scalar(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)) is None
+
+
+def test_no_one_certifies_their_own_organization(chat, db):
+    from bot.models import Organization, Role
+    from bot.roles import grant
+
+    leader = register(chat)
+    member = db.scalar(select(Member))
+    grant(db, member, Role.COORDINATOR, "province:50")
+    db.commit()
+    register_org(leader, "กลุ่มของฉันเอง")
+    leader.tap("บันทึก")
+    org = db.scalar(select(Organization))
+    leader.postback(f"a=org.approve&id={org.id}")
+    assert "ท่านอื่น" in leader.last_text()
+
+
+def _actions(message):
+    from .chat import actions_in
+
+    return actions_in(message)

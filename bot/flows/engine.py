@@ -92,6 +92,9 @@ class FlowEngine:
         flow = self.flows[name]
         assert ctx.member is not None, "flows run in 1:1 chats only"
         state = self.state_of(ctx)
+        offer = self._switch_offer(ctx, state)
+        if offer:
+            return offer
         if state is None:
             state = ConversationState(member_id=ctx.member.id, flow=name, step="", expires_at=ctx.now)
             ctx.session.add(state)
@@ -112,6 +115,25 @@ class FlowEngine:
         if intro:
             messages.insert(0, ui.text(intro))
         return messages
+
+    def _switch_offer(self, ctx: Context, state: ConversationState | None) -> list[Message] | None:
+        """A button would start a flow while another is under way: ask before dropping answers."""
+        tap = ctx.confirm_switch
+        if tap is None or state is None or not (state.history or state.step == CONFIRM):
+            return None
+        try:
+            again = ui.pb(**{**tap.data, "sw": "1"})
+        except ValueError:  # forged, over-long data: no offer, and nothing started
+            return [ui.text(_("common.unknown_button"))]
+        return [ui.text(_("flow.switch_offer", task=self.task(self.flows[state.flow], state)), [
+            ui.Chip(_("flow.continue"), ui.pb(c="resume")),
+            ui.Chip(_("flow.switch"), again),
+        ])]
+
+    def current(self, ctx: Context, state: ConversationState, note: str | None = None) -> list[Message]:
+        """Ask the current question again (e.g. after a repeated tap on a card that began this flow)."""
+        flow = self.flows[state.flow]
+        return self._render(ctx, flow, state, note=note)
 
     def handle(self, ctx: Context, state: ConversationState, inp: Input) -> list[Message]:
         flow = self.flows.get(state.flow)

@@ -138,6 +138,8 @@ def _load_org_for_decision(ctx: Context, inp: Input) -> Organization | str:
         return _("cert.not_found")
     if not has_role(ctx.member, CERTIFIERS, org.province):
         return _("cert.not_allowed")
+    if ctx.member is not None and ctx.member.id in (org.registered_by_id, org.contact_member_id):
+        return _("cert.not_own")  # certification is the movement vouching: not for one's own
     if org.status is not OrgStatus.PENDING:
         decided = org.decided_at.astimezone(ctx.settings.timezone).date() if org.decided_at else ctx.today
         key = N_("cert.already_certified") if org.status is OrgStatus.CERTIFIED else N_("cert.already_rejected")

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from .. import thai, ui
 from ..context import Context, Input
 from ..i18n import N_, _, set_locale
-from ..models import ConversationState, Organization, Role
+from ..models import ConversationState, Organization, OutboxMessage, OutboxStatus, Role
 from ..router import Router
 from .menu import menu_chips
 
@@ -86,6 +86,10 @@ def do_erase(ctx: Context, inp: Input) -> list[Message]:
                         .values(contact_phone=None, contact_member_id=None))
     for grant in list(member.roles):
         ctx.session.delete(grant)
+    # Pushes still waiting for this person only (e.g. a reminder) would carry their name.
+    for row in ctx.session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)):
+        if row.recipients == [member.line_user_id]:
+            ctx.session.delete(row)
     state = ctx.session.get(ConversationState, member.id)
     if state is not None:
         ctx.session.delete(state)

@@ -15,6 +15,7 @@ from ..models import Province, Role, RoleGrant, ScopeKind
 from ..router import Router
 from .choices import language_options, province_options, provinces_by_region
 from .menu import menu_chips
+from .profile import ask_erase
 
 
 def _save_registration(ctx: Context, answers: dict[str, Any]) -> list[Message]:
@@ -92,7 +93,14 @@ def on_consent(ctx: Context, inp: Input) -> list[Message]:
     member = ctx.member
     assert member is not None
     if inp.data.get("v") != "yes":
+        if member.is_registered:  # declining after registering means "forget me": ask to confirm
+            return ask_erase(ctx, inp)
+        member.consent_at, member.display_name = None, None  # withdrawn before any data was given
+        ctx.flows.clear(ctx)
         return [ui.text(_("consent.declined"), [ui.Chip(_("menu.register"), ui.pb(cmd="register"))])]
+    state = ctx.flows.state_of(ctx)
+    if member.consent_at is not None and state is not None and state.flow == "register":
+        return ctx.flows.current(ctx, state)  # a second tap on "agree": carry on, lose nothing
     if member.consent_at is None:
         member.consent_at = ctx.now
     if not member.display_name:
