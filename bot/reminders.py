@@ -1,15 +1,10 @@
 """Monthly reporting reminders: who has not reported this month hears from us, once.
 
-Selection is one SQL statement (NOT EXISTS subqueries) streamed in partitions
-from a read session, while pushes are queued in short write transactions, so a
-run over 100k leaders neither loads them all nor holds one huge transaction. A
-push per leader with a per-leader-per-month dedupe key means a re-run, a crash
-half way or two schedulers queue nothing twice; each partition first looks up
-which of its keys are queued already (one indexed IN query), so a re-run is cheap.
-
-The outbox check is deliberately not a NOT EXISTS inside the streamed selection:
-that table grows while the cursor is open, and a plan chosen when it was small
-(a sequential scan per leader) turns the run quadratic.
+Selection is one SQL statement (NOT EXISTS subqueries) streamed from a read
+session straight into multicast rows of 500 (enqueue_users), so a run over 100k
+leaders holds neither them nor their ORM objects in memory and costs 200 LINE
+requests, not 100,000. Each month's campaign has one dedupe key per language:
+a re-run, or two schedulers, queue nothing twice.
 """
 from __future__ import annotations
 
@@ -23,9 +18,10 @@ from linebot.v3.messaging import Message
 from sqlalchemy import Select, and_, exists, select
 
 from . import ui
-from .delivery import enqueue
+from .config import SUPPORTED_LOCALES
+from .delivery import enqueue_users
 from .i18n import N_, _, use_locale
-from .models import ActivityReport, Member, MemberPreference, Organization, OrgStatus, OutboxMessage, Priority, utcnow
+from .models import ActivityReport, Member, MemberPreference, Organization, OrgStatus, Priority, utcnow
 
 if TYPE_CHECKING:
     from .app import Services
@@ -87,33 +83,33 @@ def _reminder_message(key: str) -> list[Message]:
     ])]
 
 
-def _partitions(services: Services, query: Select[Any]) -> Iterator[list[Any]]:
+def _user_ids(services: Services, query: Select[Any], counter: list[int]) -> Iterator[str]:
+    """Stream the selected leaders' LINE ids from a read session, counting them as they go."""
     with services.session_factory() as reader:
-        result = reader.execute(query.execution_options(yield_per=BATCH))
-        yield from result.partitions()
+        for (line_user_id,) in reader.execute(query.execution_options(yield_per=BATCH)):
+            counter[0] += 1
+            yield line_user_id
 
 
 def _remind(services: Services, now: datetime, *, kind: str, message_key: str) -> int:
+    """One campaign per language: the silent leaders streamed into multicasts of 500.
+
+    The campaign's dedupe key (kind, month, language) makes a re-run queue nothing, and the
+    whole campaign is written in one transaction, so a crash half way leaves nothing to skip.
+    """
     local_day = now.astimezone(services.settings.timezone).date()
     month = month_bounds(local_day)
-    prefix = f"{kind}:{local_day:%Y-%m}:member:"
-    rendered: dict[str, list[Message]] = {}  # one rendering per language, shared by all its leaders
+    leaders = silent_leaders(month).subquery()
     queued = 0
-    for partition in _partitions(services, silent_leaders(month)):
-        with services.session_factory() as writer, writer.begin():
-            # "#1" is the key enqueue() gives the first (only) row of a one-person push.
-            keys = [f"{prefix}{member_id}#1" for member_id, _user, _locale in partition]
-            queued_before = set(writer.scalars(select(OutboxMessage.dedupe_key)
-                                               .where(OutboxMessage.dedupe_key.in_(keys))))
-            for member_id, line_user_id, locale in partition:
-                if f"{prefix}{member_id}#1" in queued_before:
-                    continue
-                if locale not in rendered:
-                    with use_locale(locale):
-                        rendered[locale] = _reminder_message(message_key)
-                rows = enqueue(writer, [line_user_id], rendered[locale], kind=f"report.{kind}",
-                               priority=Priority.LOW, dedupe_key=f"{prefix}{member_id}")
-                queued += bool(rows)
+    with services.session_factory() as writer, writer.begin():
+        for locale in SUPPORTED_LOCALES:
+            with use_locale(locale):
+                message = _reminder_message(message_key)
+            counter = [0]
+            query = select(leaders.c.line_user_id).where(leaders.c.locale == locale).order_by(leaders.c.id)
+            rows = enqueue_users(writer, _user_ids(services, query, counter), message, kind=f"report.{kind}",
+                                 priority=Priority.LOW, dedupe_key=f"{kind}:{local_day:%Y-%m}:{locale}")
+            queued += counter[0] if rows else 0
     log.info("%s for %s: %d leaders queued", kind, f"{local_day:%Y-%m}", queued)
     return queued
 

@@ -90,6 +90,8 @@ def _clean(engine) -> None:
 def app(migrated, settings, emulator):
     _clean(migrated)
     emulator.reset()
+    # Settings survive reset(); a test that changes them must not change the next one.
+    emulator.quota_limit, emulator.delay, emulator.auto_profiles = 500, 0.0, True
     application = create_app(settings)
     application.config["TESTING"] = True
     yield application

@@ -107,7 +107,9 @@ def test_reminder_goes_once_to_each_silent_leader_in_their_language(services, db
     assert queued == len(reminded)
     rows = db.scalars(select(OutboxMessage)).all()
     assert {r.priority for r in rows} == {Priority.LOW}
-    assert {r.dedupe_key for r in rows} == {f"reminder:2026-11:member:{m.id}#1" for m in reminded}
+    # One multicast campaign per language, not one push per leader.
+    assert {r.dedupe_key for r in rows} == {"reminder:2026-11:th#1", "reminder:2026-11:en#1"}
+    assert sorted(len(r.recipients) for r in rows) == [1, len(reminded) - 1]
 
     deliver_all(services)
     for member in w.db.scalars(select(Member)):
@@ -123,7 +125,7 @@ def test_reminder_goes_once_to_each_silent_leader_in_their_language(services, db
     with time_machine.travel(REMINDER_AT, tick=False):
         assert monthly_reminder(services) == 0
     db.rollback()
-    assert db.scalar(select(func.count(OutboxMessage.id))) == len(reminded)
+    assert db.scalar(select(func.count(OutboxMessage.id))) == 2
 
 
 def test_second_nudge_only_to_the_still_silent(services, db, emulator):
@@ -151,7 +153,21 @@ def test_second_nudge_only_to_the_still_silent(services, db, emulator):
     assert len(emulator.messages_for(paused_later.line_user_id)) == 1
     db.rollback()
     keys = set(db.scalars(select(OutboxMessage.dedupe_key)))
-    assert f"nudge:2026-11:member:{stays_silent.id}#1" in keys
+    assert "nudge:2026-11:th#1" in keys
+
+
+def test_a_large_audience_is_multicast_in_batches_of_500(services, db, emulator):
+    emulator.quota_limit = None  # this test is about batching, not the monthly quota
+    w = World(db)
+    for _ in range(1001):
+        w.org(w.leader())
+    db.commit()
+    with time_machine.travel(REMINDER_AT, tick=False):
+        assert monthly_reminder(services) == 1001
+    deliver_all(services)
+    multicasts = [r for r in emulator.requests if r.path == "/v2/bot/message/multicast"]
+    assert sorted(len(r.json["to"]) for r in multicasts) == [500, 500]
+    assert len([r for r in emulator.requests if r.path == "/v2/bot/message/push"]) == 1  # the 1,001st
 
 
 def test_next_month_reminds_again(services, db, emulator):
@@ -164,8 +180,7 @@ def test_next_month_reminds_again(services, db, emulator):
     with time_machine.travel(datetime(2026, 12, 25, 2, 0, tzinfo=timezone.utc), tick=False):
         assert monthly_reminder(services) == 1
     db.rollback()
-    assert set(db.scalars(select(OutboxMessage.dedupe_key))) == {
-        f"reminder:2026-11:member:{leader.id}#1", f"reminder:2026-12:member:{leader.id}#1"}
+    assert set(db.scalars(select(OutboxMessage.dedupe_key))) == {"reminder:2026-11:th#1", "reminder:2026-12:th#1"}
 
 
 def test_leader_stops_and_resumes_reminders_by_chat(chat, services, db, emulator):
