@@ -34,8 +34,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from .db import transaction
-from . import assembly, reminders
+from . import assembly, digests, reminders
 from .delivery import housekeeping
+from .handlers import meetings
 from .models import utcnow
 from .models.delivery import JobRun
 
@@ -84,7 +85,7 @@ class JobRegistry:
 
 
 # Modules with register_jobs(registry). Add a feature's module here to schedule its jobs.
-JOB_MODULES: list[ModuleType] = [housekeeping, reminders, assembly]
+JOB_MODULES: list[ModuleType] = [housekeeping, reminders, assembly, digests, meetings]
 
 
 def build_registry(extra_modules: Sequence[str] = ()) -> JobRegistry:

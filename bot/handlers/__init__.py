@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from ..router import Router
-from . import groups, menu, organizations, profile, registration
+from . import groups, meetings, menu, organizations, profile, registration, reports, voting
 
-MODULES = (menu, registration, organizations, profile, groups)
+MODULES = (menu, registration, organizations, profile, groups, reports, voting, meetings)
 
 
 def build_router() -> Router:

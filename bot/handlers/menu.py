@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from linebot.v3.messaging import Message
+from sqlalchemy import exists, select
 
 from .. import ui
+from ..assembly import is_assembly_secretariat
 from ..context import Context, Input
 from ..i18n import _
-from ..models import Role
+from ..models import Organization, Role
+from ..models.reports import reporting_orgs
 from ..roles import has_role
 from ..router import Router
 
@@ -16,12 +19,21 @@ def menu_chips(ctx: Context) -> list[ui.Chip]:
     member = ctx.member
     if member is None or not member.is_registered:
         return [ui.Chip(_("menu.register"), ui.pb(cmd="register")), ui.Chip(_("menu.help"), ui.pb(cmd="help"))]
-    chips = [
-        ui.Chip(_("menu.register_org"), ui.pb(cmd="register_org")),
-        ui.Chip(_("menu.my_info"), ui.pb(cmd="my_info")),
-    ]
+    chips = []
+    # Reporting is offered only to someone with an organization to report for, and then first:
+    # it is what leaders come back for every month.
+    if ctx.session.scalar(select(exists().where(reporting_orgs(member.id)).select_from(Organization))):
+        chips += [ui.Chip(_("menu.report"), ui.pb(cmd="report")),
+                  ui.Chip(_("menu.my_reports"), ui.pb(cmd="my_reports"))]
+    chips += [ui.Chip(_("menu.register_org"), ui.pb(cmd="register_org")),
+              ui.Chip(_("menu.my_info"), ui.pb(cmd="my_info"))]
     if has_role(member, (Role.COORDINATOR, Role.SECRETARIAT)):
         chips.append(ui.Chip(_("menu.pending_orgs"), ui.pb(cmd="pending_orgs")))
+        chips.append(ui.Chip(_("menu.new_meeting"), ui.pb(cmd="new_meeting")))
+    if has_role(member, Role.DELEGATE):
+        chips.append(ui.Chip(_("menu.my_ballots"), ui.pb(cmd="my_ballots")))
+    if is_assembly_secretariat(member):
+        chips.append(ui.Chip(_("menu.assembly"), ui.pb(cmd="assembly")))
     chips += [ui.Chip(_("menu.language"), ui.pb(cmd="language")), ui.Chip(_("menu.help"), ui.pb(cmd="help"))]
     return chips
 

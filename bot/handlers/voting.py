@@ -13,7 +13,7 @@ from typing import Any
 from linebot.v3.messaging import FlexBubble, FlexCarousel, FlexMessage, Message
 from sqlalchemy import func, select
 
-from .. import assembly, thai, ui
+from .. import assembly, digests, thai, ui
 from ..assembly import Cast
 from ..context import Context, Input
 from ..flows.engine import Flow, FlowAbort
@@ -241,6 +241,8 @@ def close_now(ctx: Context, inp: Input) -> list[Message]:
     if closed is None:
         return [ui.text(_("vote.cannot_close", title=item.title, status=_(STATUS_TEXT[item.status])))]
     ctx.after_commit.extend(closed.outbox_ids)
+    # Groups bound for assembly results hear at once (the minute job would catch it up anyway).
+    ctx.after_commit.extend(digests.group_results(ctx.session, ctx.now, ctx.settings.timezone))
     card = assembly.result_card(item, closed.result, ctx.settings.timezone, ctx.locale)
     return [ui.text(_("vote.closed_early", title=item.title)), ui.with_chips(card, menu_chips(ctx))]
 

@@ -1,0 +1,504 @@
+"""Group digests: what happened in a bound group's scope, counted in SQL, drawn as a compact Flex table.
+
+Every figure is an aggregate query (COUNT/SUM … GROUP BY) over the scope's provinces, so a national
+digest over a million reports reads a few hundred aggregated rows, never the reports. Groups are read
+by everyone in them: a digest names provinces, issues and organizations, never a person.
+
+Jobs: the daily digest (18:00) and the weekly one (Monday 08:00) go to every group bound for them,
+each in the group's language, with a dedupe key per group and period; an empty period sends nothing.
+Two more jobs carry assembly results and new certification requests to the groups bound for them.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from linebot.v3.messaging import FlexBox, FlexBubble, FlexCarousel, FlexMessage, FlexSeparator, FlexText
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session
+
+from . import thai, ui
+from .delivery import enqueue
+from .i18n import N_, _, use_locale
+from .models import (
+    ActivityReport,
+    AgendaItem,
+    Ballot,
+    BoundGroup,
+    ItemStatus,
+    Member,
+    Organization,
+    OrgStatus,
+    Priority,
+    Province,
+    ProvinceGroup,
+    Region,
+    ScopeKind,
+    StrategicIssue,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from .app import Services
+    from .jobs import JobRegistry
+
+log = logging.getLogger(__name__)
+
+DAILY_HOUR = 18
+WEEKLY_HOUR = 8
+TOP_ORGS = 5
+OLDEST_PENDING = 5
+OPEN_VOTES = 5
+PROVINCE_ROWS_PER_BUBBLE = 20
+# Below LINE's 50 KB carousel / 30 KB bubble limits, leaving room for the JSON envelope.
+CAROUSEL_BUDGET = 46_000
+BUBBLE_BUDGET = 28_000
+ORG_NAME = 40  # characters of an organization's name shown in a table row
+
+
+# ---- scopes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a province (or a scope) sits: codes of its region, group and province (None above it)."""
+
+    region: str | None
+    group: str | None
+    province: str | None
+
+
+def place_of(session: Session, kind: ScopeKind, code: str) -> Place | None:
+    """The ancestry of a scope, or None if its code does not exist."""
+    if kind is ScopeKind.NATIONAL:
+        return Place(None, None, None)
+    if kind is ScopeKind.REGION:
+        found = session.scalar(select(Region.code).where(Region.code == code))
+        return Place(found, None, None) if found else None
+    if kind is ScopeKind.GROUP:
+        row = session.execute(select(Region.code, ProvinceGroup.code).join(ProvinceGroup.region)
+                              .where(ProvinceGroup.code == code)).first()
+        return Place(row[0], row[1], None) if row else None
+    row = session.execute(select(Region.code, ProvinceGroup.code, Province.code)
+                          .join(Province.group).join(ProvinceGroup.region).where(Province.code == code)).first()
+    return Place(row[0], row[1], row[2]) if row else None
+
+
+def scope_contains(outer_kind: ScopeKind, outer_code: str, inner: Place) -> bool:
+    """Is a scope (given by its place) inside the outer scope (a role grant's)?"""
+    match outer_kind:
+        case ScopeKind.NATIONAL:
+            return True
+        case ScopeKind.REGION:
+            return inner.region == outer_code
+        case ScopeKind.GROUP:
+            return inner.group == outer_code
+        case ScopeKind.PROVINCE:
+            return inner.province == outer_code
+    return False
+
+
+def scope_provinces(kind: ScopeKind, code: str) -> Select[tuple[int]] | None:
+    """The ids of the scope's provinces as a subquery; None for national (no filter needed)."""
+    query = select(Province.id)
+    match kind:
+        case ScopeKind.NATIONAL:
+            return None
+        case ScopeKind.REGION:
+            query = query.join(Province.group).join(ProvinceGroup.region).where(Region.code == code)
+        case ScopeKind.GROUP:
+            query = query.join(Province.group).where(ProvinceGroup.code == code)
+        case ScopeKind.PROVINCE:
+            query = query.where(Province.code == code)
+    return query
+
+
+def in_scope(column: Any, kind: ScopeKind, code: str) -> Any:
+    provinces = scope_provinces(kind, code)
+    return True if provinces is None else column.in_(provinces)
+
+
+def scope_name(session: Session, kind: ScopeKind, code: str, locale: str) -> str:
+    if kind is ScopeKind.NATIONAL:
+        return _("scope.national")
+    model = {ScopeKind.REGION: Region, ScopeKind.GROUP: ProvinceGroup, ScopeKind.PROVINCE: Province}[kind]
+    row = session.scalar(select(model).where(model.code == code))
+    return row.name(locale) if row is not None else code
+
+
+# ---- the numbers -------------------------------------------------------------------------------
+
+
+@dataclass
+class ProvinceLine:
+    name: str
+    reports: int
+    participants: int
+    baht: Decimal
+
+
+@dataclass
+class Digest:
+    scope: str  # the scope's name, in the group's language
+    period: tuple[date, date]  # [first day, day after the last]
+    new_members: int = 0
+    new_orgs: int = 0
+    pending: int = 0
+    pending_oldest: list[tuple[str, int]] = field(default_factory=list)  # (org name, days waiting)
+    provinces: list[ProvinceLine] = field(default_factory=list)  # with reports, most first
+    issues: list[tuple[str, int, int]] = field(default_factory=list)  # (issue, reports, participants)
+    top_orgs: list[tuple[str, int]] = field(default_factory=list)  # (org name, reports)
+    silent_provinces: list[str] = field(default_factory=list)  # no report dated this month
+    scope_province_count: int = 0
+    open_votes: list[tuple[str, int, int]] = field(default_factory=list)  # (title, voted, eligible)
+
+    @property
+    def reports(self) -> int:
+        return sum(p.reports for p in self.provinces)
+
+    @property
+    def participants(self) -> int:
+        return sum(p.participants for p in self.provinces)
+
+    @property
+    def baht(self) -> Decimal:
+        return sum((p.baht for p in self.provinces), Decimal(0))
+
+    @property
+    def empty(self) -> bool:
+        """Nothing happened in the period: no one joined, no organization, no report."""
+        return not (self.new_members or self.new_orgs or self.provinces)
+
+
+def _utc_bounds(period: tuple[date, date], tz: ZoneInfo) -> tuple[datetime, datetime]:
+    return tuple(datetime.combine(d, time(0), tzinfo=tz) for d in period)  # type: ignore[return-value]
+
+
+def compute(session: Session, kind: ScopeKind, code: str, period: tuple[date, date], *, tz: ZoneInfo,
+            locale: str, now: datetime) -> Digest:
+    """Every figure of a digest for a scope and period [start, end) of Bangkok days."""
+    start, end = _utc_bounds(period, tz)
+    digest = Digest(scope_name(session, kind, code, locale), period)
+    org_scope = in_scope(Organization.province_id, kind, code)
+
+    digest.new_members = int(session.scalar(select(func.count(Member.id)).where(
+        Member.registered_at >= start, Member.registered_at < end, Member.erased_at.is_(None),
+        in_scope(Member.province_id, kind, code))) or 0)
+    digest.new_orgs = int(session.scalar(select(func.count(Organization.id)).where(
+        Organization.created_at >= start, Organization.created_at < end, org_scope)) or 0)
+
+    pending = and_(Organization.status == OrgStatus.PENDING, org_scope)
+    digest.pending = int(session.scalar(select(func.count(Organization.id)).where(pending)) or 0)
+    today = now.astimezone(tz).date()
+    digest.pending_oldest = [
+        (name, max(0, (today - created.astimezone(tz).date()).days))
+        for name, created in session.execute(
+            select(Organization.name, Organization.created_at).where(pending)
+            .order_by(Organization.created_at, Organization.id).limit(OLDEST_PENDING))]
+
+    reported = and_(ActivityReport.created_at >= start, ActivityReport.created_at < end,
+                    ActivityReport.withdrawn_at.is_(None))
+    by_province = (
+        select(Organization.province_id, func.count(ActivityReport.id),
+               func.coalesce(func.sum(ActivityReport.participants), 0),
+               func.coalesce(func.sum(ActivityReport.budget), 0))
+        .join(ActivityReport.organization).where(reported, org_scope)
+        .group_by(Organization.province_id))
+    names = {pid: (name_th, name_en) for pid, name_th, name_en in session.execute(
+        select(Province.id, Province.short_th, Province.short_en))}
+    pick = 1 if locale == "en" else 0
+    rows = [ProvinceLine(names[pid][pick], int(n), int(people), Decimal(str(baht)))
+            for pid, n, people, baht in session.execute(by_province)]
+    digest.provinces = sorted(rows, key=lambda p: (-p.reports, p.name))
+
+    issue_name = StrategicIssue.short_en if locale == "en" else StrategicIssue.short_th
+    by_issue = (
+        select(ActivityReport.issue_id, func.count(ActivityReport.id),
+               func.coalesce(func.sum(ActivityReport.participants), 0))
+        .join(ActivityReport.organization).where(reported, org_scope).group_by(ActivityReport.issue_id))
+    issue_names = {iid: name for iid, name in session.execute(select(StrategicIssue.id, issue_name))}
+    digest.issues = sorted(
+        ((issue_names.get(iid) or _("digest.issue_none"), int(n), int(people))
+         for iid, n, people in session.execute(by_issue)), key=lambda t: (-t[1], t[0]))
+
+    counts = (select(ActivityReport.organization_id.label("org_id"), func.count(ActivityReport.id).label("n"))
+              .join(ActivityReport.organization).where(reported, org_scope)
+              .group_by(ActivityReport.organization_id).subquery())
+    digest.top_orgs = [(name, int(n)) for name, n in session.execute(
+        select(Organization.name, counts.c.n).join(counts, counts.c.org_id == Organization.id)
+        .order_by(counts.c.n.desc(), Organization.name).limit(TOP_ORGS))]
+
+    month_start = today.replace(day=1)
+    # Correlated NOT EXISTS: a province with a report stops at its first one (org index, then the
+    # reports' (organization, date) index), instead of collecting every report of the month.
+    reported_this_month = (
+        select(ActivityReport.id).join(ActivityReport.organization)
+        .where(Organization.province_id == Province.id, ActivityReport.activity_date >= month_start,
+               ActivityReport.activity_date <= today, ActivityReport.withdrawn_at.is_(None))
+        .exists())
+    province_label = Province.short_en if locale == "en" else Province.short_th
+    scope_rows = select(Province.id).where(in_scope(Province.id, kind, code))
+    digest.scope_province_count = int(session.scalar(select(func.count()).select_from(scope_rows.subquery())) or 0)
+    digest.silent_provinces = list(session.scalars(
+        select(province_label).where(in_scope(Province.id, kind, code), ~reported_this_month)
+        .order_by(province_label)))
+
+    voted = (select(Ballot.item_id, func.count(Ballot.id).label("voted"))
+             .where(Ballot.voted_at.is_not(None)).group_by(Ballot.item_id).subquery())
+    digest.open_votes = [(title, int(n or 0), int(eligible or 0)) for title, n, eligible in session.execute(
+        select(AgendaItem.title, voted.c.voted, AgendaItem.eligible_count)
+        .outerjoin(voted, voted.c.item_id == AgendaItem.id)
+        .where(AgendaItem.status == ItemStatus.OPEN).order_by(AgendaItem.closes_at).limit(OPEN_VOTES))]
+    return digest
+
+
+# ---- the Flex message --------------------------------------------------------------------------
+
+
+def _size(node: Any) -> int:
+    data = node.to_dict() if hasattr(node, "to_dict") else node
+    return len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _t(text: str, **kw: Any) -> FlexText:
+    return FlexText(text=text or "–", **kw)
+
+
+def _row(cells: list[str], flexes: list[int], *, bold: bool = False, color: str | None = None) -> FlexBox:
+    """A table row: the first cell reads left, the numbers right."""
+    contents = [_t(thai.truncate(cell, 60), size="xs", flex=f, align="start" if i == 0 else "end",
+                   weight="bold" if bold else None, color=color, wrap=i == 0)
+                for i, (cell, f) in enumerate(zip(cells, flexes))]
+    return FlexBox(layout="horizontal", spacing="sm", contents=contents)
+
+
+def _bubble(title: str, subtitle: str, body: list[Any]) -> FlexBubble:
+    head = [_t(thai.truncate(title, 100), weight="bold", size="md", wrap=True),
+            _t(thai.truncate(subtitle, 100), size="xxs", color=ui.MUTED, wrap=True), FlexSeparator(margin="sm")]
+    return FlexBubble(size="mega", body=FlexBox(layout="vertical", spacing="xs", contents=head + body))
+
+
+def _kv(label: str, value: str) -> FlexBox:
+    return _row([label, value], [5, 3])
+
+
+def _period_label(digest: Digest, locale: str) -> str:
+    first, after = digest.period
+    last = after - timedelta(days=1)
+    if first == last:
+        return thai.format_date(first, locale)
+    return f"{thai.format_date(first, locale)} – {thai.format_date(last, locale)}"
+
+
+def _overview(digest: Digest, title: str, subtitle: str, locale: str) -> FlexBubble:
+    num = lambda n: thai.format_number(n, locale)  # noqa: E731
+    body: list[Any] = [
+        _kv(_("digest.new_members"), num(digest.new_members)),
+        _kv(_("digest.new_orgs"), num(digest.new_orgs)),
+        _kv(_("digest.reports"), num(digest.reports)),
+        _kv(_("digest.participants"), num(digest.participants)),
+        _kv(_("digest.baht"), thai.format_baht(digest.baht, locale)),
+        _kv(_("digest.pending"), num(digest.pending)),
+    ]
+    if digest.pending_oldest:
+        body.append(_t(_("digest.pending_oldest"), size="xs", weight="bold", margin="md"))
+        body += [_row([thai.truncate(name, ORG_NAME), _("digest.days", n=num(days))], [5, 2])
+                 for name, days in digest.pending_oldest]
+    if digest.open_votes:
+        body.append(_t(_("digest.open_votes"), size="xs", weight="bold", margin="md"))
+        for title_, voted, eligible in digest.open_votes:
+            share = f"{round(100 * voted / eligible)}%" if eligible else "–"
+            body.append(_row([thai.truncate(title_, ORG_NAME), f"{num(voted)}/{num(eligible)}", share], [5, 2, 1]))
+    return _bubble(title, subtitle, body)
+
+
+def _province_bubbles(digest: Digest, title: str, locale: str, shown: int) -> list[FlexBubble]:
+    num = lambda n: thai.format_number(n, locale)  # noqa: E731
+    lines = digest.provinces[:shown]
+    rest = digest.provinces[shown:]
+    flexes = [4, 2, 2, 3]
+    header = _row([_("digest.col_province"), _("digest.col_reports"), _("digest.col_people"),
+                   _("digest.col_baht")], flexes, bold=True, color=ui.MUTED)
+    rows = [_row([p.name, num(p.reports), num(p.participants), num(int(p.baht))], flexes) for p in lines]
+    if rest:
+        rows.append(_row([_("digest.other_provinces", n=num(len(rest))), num(sum(p.reports for p in rest)),
+                          num(sum(p.participants for p in rest)), num(int(sum(p.baht for p in rest)))],
+                         flexes, color=ui.MUTED))
+    rows.append(_row([_("digest.total"), num(digest.reports), num(digest.participants), num(int(digest.baht))],
+                     flexes, bold=True))
+    pages = [rows[i:i + PROVINCE_ROWS_PER_BUBBLE] for i in range(0, len(rows), PROVINCE_ROWS_PER_BUBBLE)]
+    return [_bubble(title, _("digest.page", n=n, of=len(pages)) if len(pages) > 1 else "", [header, *page])
+            for n, page in enumerate(pages, start=1)]
+
+
+def _issues_bubble(digest: Digest, title: str, locale: str) -> FlexBubble | None:
+    num = lambda n: thai.format_number(n, locale)  # noqa: E731
+    body: list[Any] = []
+    if digest.issues:
+        body.append(_row([_("digest.col_issue"), _("digest.col_reports"), _("digest.col_people")], [5, 2, 2],
+                         bold=True, color=ui.MUTED))
+        body += [_row([name, num(n), num(people)], [5, 2, 2]) for name, n, people in digest.issues]
+    if digest.top_orgs:
+        body.append(_t(_("digest.top_orgs"), size="xs", weight="bold", margin="md"))
+        body += [_row([thai.truncate(name, ORG_NAME), num(n)], [6, 2]) for name, n in digest.top_orgs]
+    return _bubble(title, "", body) if body else None
+
+
+def _silent_bubble(digest: Digest, title: str, locale: str) -> FlexBubble | None:
+    if not digest.silent_provinces:
+        return None
+    names = ", ".join(digest.silent_provinces)
+    body = [_t(_("digest.silent_count", n=thai.format_number(len(digest.silent_provinces), locale),
+                 of=thai.format_number(digest.scope_province_count, locale)), size="xs", wrap=True),
+            _t(thai.truncate(names, 2000), size="xs", color=ui.MUTED, wrap=True)]
+    return _bubble(title, "", body)
+
+
+def render(digest: Digest, *, weekly: bool, locale: str) -> FlexMessage:
+    """The digest as a carousel: overview, provinces (paged), issues and top organizations, silent
+    provinces. Province rows are cut (the rest summed into one row) until it fits LINE's limits."""
+    title = _(N_("digest.title_weekly") if weekly else N_("digest.title_daily"), scope=digest.scope)
+    subtitle = _period_label(digest, locale)
+    alt = _("digest.alt", title=title, period=subtitle, reports=thai.format_number(digest.reports, locale),
+            members=thai.format_number(digest.new_members, locale),
+            orgs=thai.format_number(digest.new_orgs, locale))
+    fixed_head = [_overview(digest, title, subtitle, locale)]
+    fixed_tail = [b for b in (_issues_bubble(digest, _("digest.by_issue"), locale),
+                              _silent_bubble(digest, _("digest.silent"), locale)) if b is not None]
+    shown = len(digest.provinces)
+    while True:
+        provinces = _province_bubbles(digest, _("digest.by_province"), locale, shown) if digest.provinces else []
+        bubbles = fixed_head + provinces + fixed_tail
+        carousel = FlexCarousel(contents=bubbles)
+        if (len(bubbles) <= 12 and _size(carousel) <= CAROUSEL_BUDGET
+                and all(_size(b) <= BUBBLE_BUDGET for b in bubbles)) or shown == 0:
+            break
+        shown = max(0, shown - 10)
+    return FlexMessage(alt_text=thai.truncate(alt, ui.ALT_TEXT), contents=carousel)
+
+
+# ---- periods and sending ------------------------------------------------------------------------
+
+
+def daily_period(day: date) -> tuple[date, date]:
+    return day, day + timedelta(days=1)
+
+
+def weekly_period(day: date) -> tuple[date, date]:
+    """The last full week (Monday to Sunday) before the day."""
+    monday = day - timedelta(days=day.weekday())
+    return monday - timedelta(days=7), monday
+
+
+def digest_for_group(session: Session, group: BoundGroup, *, weekly: bool, now: datetime,
+                     tz: ZoneInfo) -> tuple[Digest, FlexMessage]:
+    today = now.astimezone(tz).date()
+    period = weekly_period(today) if weekly else daily_period(today)
+    with use_locale(group.locale) as locale:
+        digest = compute(session, group.scope_kind, group.scope_code, period, tz=tz, locale=locale, now=now)
+        return digest, render(digest, weekly=weekly, locale=locale)
+
+
+def send_digests(services: Services, now: datetime, *, weekly: bool) -> int:
+    """Queue the digest of every group bound for it; empty ones are skipped. Returns pushes queued."""
+    tz = services.settings.timezone
+    flag = BoundGroup.weekly_digest if weekly else BoundGroup.daily_digest
+    kind = "weekly" if weekly else "daily"
+    queued = 0
+    with services.session_factory() as reader:
+        groups = list(reader.scalars(select(BoundGroup.id).where(flag.is_(True)).order_by(BoundGroup.id)))
+    for group_id in groups:  # a transaction per group: one failing scope does not hold back the rest
+        with services.session_factory() as session, session.begin():
+            group = session.get(BoundGroup, group_id)
+            if group is None:
+                continue
+            digest, message = digest_for_group(session, group, weekly=weekly, now=now, tz=tz)
+            if digest.empty:
+                continue
+            rows = enqueue(session, [group.line_group_id], [message], kind=f"digest.{kind}", priority=Priority.LOW,
+                           dedupe_key=f"digest:{kind}:{group.id}:{digest.period[0].isoformat()}")
+            queued += bool(rows)
+    log.info("%s digests: %d of %d groups queued", kind, queued, len(groups))
+    return queued
+
+
+def daily_digests(services: Services, now: datetime | None = None) -> int:
+    return send_digests(services, now or utcnow(), weekly=False)
+
+
+def weekly_digests(services: Services, now: datetime | None = None) -> int:
+    return send_digests(services, now or utcnow(), weekly=True)
+
+
+# ---- assembly results and certification requests for bound groups ------------------------------
+
+RECENT = timedelta(days=2)  # older news is not pushed to a group that binds later
+
+
+def group_results(session: Session, now: datetime, tz: ZoneInfo) -> list[int]:
+    """Results of items closed recently, to groups bound for assembly results (once per group)."""
+    from .assembly import result_card, tally
+
+    groups = session.scalars(select(BoundGroup).where(BoundGroup.assembly_results.is_(True))).all()
+    if not groups:
+        return []
+    items = session.scalars(select(AgendaItem).where(
+        AgendaItem.status == ItemStatus.CLOSED, AgendaItem.closed_at >= now - RECENT)
+        .order_by(AgendaItem.closed_at)).all()
+    ids: list[int] = []
+    for item in items:
+        result = None
+        for group in groups:
+            if item.closed_at is not None and item.closed_at < group.bound_at:
+                continue
+            result = result or tally(session, item)
+            with use_locale(group.locale) as locale:
+                rows = enqueue(session, [group.line_group_id], [result_card(item, result, tz, locale)],
+                               kind="vote.result", priority=Priority.HIGH, urgent=True,
+                               dedupe_key=f"vote:{item.id}:result:group:{group.id}")
+            ids += [r.id for r in rows]
+    return ids
+
+
+def certification_requests(session: Session, now: datetime) -> list[int]:
+    """New organizations waiting for certification, to groups bound for them (organization names only)."""
+    groups = session.scalars(select(BoundGroup).where(BoundGroup.certification_requests.is_(True))).all()
+    ids: list[int] = []
+    for group in groups:
+        since = max(group.bound_at, now - RECENT)
+        orgs = session.execute(
+            select(Organization.id, Organization.name, Province.short_th, Province.short_en)
+            .join(Organization.province)
+            .where(Organization.status == OrgStatus.PENDING, Organization.created_at >= since,
+                   in_scope(Organization.province_id, group.scope_kind, group.scope_code))
+            .order_by(Organization.id).limit(50)).all()
+        for org_id, name, short_th, short_en in orgs:
+            with use_locale(group.locale) as locale:
+                message = ui.text(_("digest.cert_request", org=name, province=short_en if locale == "en" else short_th))
+            rows = enqueue(session, [group.line_group_id], [message], kind="org.cert_request.group",
+                           priority=Priority.NORMAL, dedupe_key=f"org:{org_id}:cert_request:group:{group.id}")
+            ids += [r.id for r in rows]
+    return ids
+
+
+def _group_news(services: Services, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    with services.session_factory() as session, session.begin():
+        return len(group_results(session, now, services.settings.timezone)) + len(certification_requests(session, now))
+
+
+def register_jobs(registry: JobRegistry) -> None:
+    from .jobs import JobSpec
+
+    registry.add(JobSpec("group_daily_digest", daily_digests, {"hour": DAILY_HOUR, "minute": 0},
+                         "18:00: the day's digest to every group bound for it (nothing when nothing happened)"))
+    registry.add(JobSpec("group_weekly_digest", weekly_digests, {"day_of_week": "mon", "hour": WEEKLY_HOUR, "minute": 0},
+                         "Monday 08:00: last week's digest to every group bound for it"))
+    registry.add(JobSpec("group_news", _group_news, {"minute": "*"},
+                         "every minute: assembly results and new certification requests to the groups bound for them"))
+

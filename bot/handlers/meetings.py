@@ -1,0 +1,579 @@
+"""Meetings: what a member can attend, and coordinators' meeting notices with RSVP.
+
+"ประชุม"/meetings lists the national assembly's sessions and the member's upcoming notices.
+A coordinator (within their scope) or the secretariat writes a notice in a flow; saving makes a
+draft whose preview shows the card, how many will get it, what it costs of the monthly quota and
+what is left. Then: send now, or at a chosen time (a job sends it; cancellable until then).
+Recipients answer ไป / ไม่ไป / ยังไม่แน่ใจ; the day before, those going or not sure are reminded;
+moving or cancelling a sent meeting tells them too. Names of who answered are shown only to the
+notice's author, in their 1:1 chat.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from linebot.v3.messaging import Message
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from .. import digests, thai, ui
+from ..context import Context, Input
+from ..delivery import enqueue_users
+from ..delivery.quota import queued_cost
+from ..flows.engine import Flow, FlowAbort
+from ..flows.steps import Answer, Choice, LocationStep, MultiChoice, Option, Outcome, Retry, Step, StepView, Text
+from ..i18n import N_, _, use_locale
+from ..models import (
+    AssemblySession,
+    MeetingNotice,
+    MeetingRecipient,
+    Member,
+    NoticeStatus,
+    Organization,
+    Priority,
+    Role,
+    RoleGrant,
+    RsvpAnswer,
+    ScopeKind,
+    StrategicIssue,
+    organization_issues,
+    utcnow,
+)
+from ..router import Router
+from .choices import issue_options
+from .menu import menu_chips
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from ..app import Services
+    from ..jobs import JobRegistry
+
+MAX_LISTED = 5
+NOTICE_ROLES = (Role.COORDINATOR, Role.SECRETARIAT, Role.ADMIN)
+REMINDER_HOUR = 9  # the day before, 09:00 Bangkok
+ANSWERS = {  # answer → (button label id, count label id)
+    RsvpAnswer.GOING: (N_("meeting.going"), N_("meeting.count_going")),
+    RsvpAnswer.NOT_GOING: (N_("meeting.not_going"), N_("meeting.count_not_going")),
+    RsvpAnswer.MAYBE: (N_("meeting.maybe"), N_("meeting.count_maybe")),
+}
+AUDIENCE_ROLES = {"all": N_("meeting.aud_all"), "leader": N_("meeting.aud_leader"),
+                  "delegate": N_("meeting.aud_delegate"), "coordinator": N_("meeting.aud_coordinator"),
+                  "secretariat": N_("meeting.aud_secretariat")}
+
+
+# ---- who may, and who gets it ---------------------------------------------------------------
+
+
+def organizer_grants(member: Member | None) -> list[RoleGrant]:
+    if member is None or not member.is_registered or not member.active:
+        return []
+    return [g for g in member.roles if g.role in NOTICE_ROLES]
+
+
+def may_notify(ctx: Context, member: Member | None, kind: ScopeKind, code: str) -> bool:
+    place = digests.place_of(ctx.session, kind, code)
+    return place is not None and any(digests.scope_contains(g.scope_kind, g.scope_code, place)
+                                     for g in organizer_grants(member))
+
+
+def audience(session: Session, notice: MeetingNotice) -> Any:
+    """The recipients of a notice as one SELECT of (member id, LINE id, locale)."""
+    query = select(Member.id, Member.line_user_id, Member.locale).where(
+        Member.active.is_(True), Member.erased_at.is_(None), Member.registered_at.is_not(None),
+        digests.in_scope(Member.province_id, notice.scope_kind, notice.scope_code))
+    if notice.created_by_id is not None:
+        query = query.where(Member.id != notice.created_by_id)
+    leads = or_(Organization.registered_by_id == Member.id, Organization.contact_member_id == Member.id)
+    roles = [r for r in notice.roles if r != "all"]
+    if roles and "all" not in notice.roles:
+        wanted = [Role(r) for r in roles if r != "leader"]
+        clauses = [exists().where(RoleGrant.member_id == Member.id, RoleGrant.role.in_(wanted))] if wanted else []
+        if "leader" in roles:
+            clauses += [exists().where(leads), exists().where(RoleGrant.member_id == Member.id,
+                                                                RoleGrant.role == Role.LEADER)]
+        query = query.where(or_(*clauses))
+    if notice.issue_ids:
+        query = query.where(exists().where(
+            leads, organization_issues.c.organization_id == Organization.id,
+            organization_issues.c.issue_id.in_(notice.issue_ids)))
+    return query.order_by(Member.id)
+
+
+def recipient_count(session: Session, notice: MeetingNotice) -> int:
+    return int(session.scalar(select(func.count()).select_from(audience(session, notice).subquery())) or 0)
+
+
+# ---- the card -------------------------------------------------------------------------------
+
+
+def notice_rows(notice: MeetingNotice, tz: ZoneInfo, locale: str) -> list[ui.Row]:
+    rows = [ui.Row(_("meeting.when"), thai.format_datetime(notice.starts_at, locale, tz, long=True))]
+    place = ", ".join(filter(None, [notice.place, notice.address]))
+    if place:
+        rows.append(ui.Row(_("meeting.where"), place))
+    if notice.details:
+        rows.append(ui.Row(_("meeting.details"), notice.details))
+    return rows
+
+
+def notice_card(notice: MeetingNotice, tz: ZoneInfo, locale: str, *, with_answers: bool = True,
+                heading: str | None = None) -> Message:
+    buttons = [ui.button(_(label), ui.pb(a="rsvp", id=notice.id, v=answer.value),
+                         style="primary" if answer is RsvpAnswer.GOING else "secondary")
+               for answer, (label, _count) in ANSWERS.items()] if with_answers else []
+    title = heading or _("meeting.card_title", title=notice.title)
+    return ui.card(title, notice_rows(notice, tz, locale), note=_("meeting.card_note") if with_answers else None,
+                   buttons=buttons)
+
+
+def _map_link(notice: MeetingNotice) -> Message | None:
+    if notice.latitude is None or notice.longitude is None:
+        return None
+    from linebot.v3.messaging import LocationMessage
+
+    return LocationMessage(title=thai.truncate(notice.place or notice.title, 100),
+                           address=thai.truncate(notice.address or notice.place or "-", 100),
+                           latitude=notice.latitude, longitude=notice.longitude)
+
+
+def notice_messages(notice: MeetingNotice, tz: ZoneInfo, locale: str) -> list[Message]:
+    location = _map_link(notice)
+    return [notice_card(notice, tz, locale)] + ([location] if location else [])
+
+
+# ---- sending ----------------------------------------------------------------------------------
+
+
+def _by_locale(rows: Iterable[tuple[int, str, str]]) -> dict[str, list[tuple[int, str]]]:
+    out: dict[str, list[tuple[int, str]]] = {}
+    for member_id, line_id, locale in rows:
+        out.setdefault(locale or "th", []).append((member_id, line_id))
+    return out
+
+
+def send_notice(session: Session, notice: MeetingNotice, now: datetime, tz: ZoneInfo) -> int:
+    """Fix the audience, record it, and queue the card in each recipient's language."""
+    recipients = session.execute(audience(session, notice)).all()
+    session.add_all(MeetingRecipient(notice_id=notice.id, member_id=member_id) for member_id, _l, _c in recipients)
+    notice.status, notice.sent_at, notice.recipient_count = NoticeStatus.SENT, now, len(recipients)
+    session.flush()
+    for locale, people in sorted(_by_locale(recipients).items()):
+        with use_locale(locale):
+            enqueue_users(session, (line_id for _id, line_id in people), notice_messages(notice, tz, locale),
+                          kind="meeting.notice", priority=Priority.NORMAL,
+                          dedupe_key=f"meeting:{notice.id}:notice:{locale}")
+    return len(recipients)
+
+
+def _answered(session: Session, notice: MeetingNotice) -> list[tuple[int, str, str]]:
+    return session.execute(
+        select(Member.id, Member.line_user_id, Member.locale).join(MeetingRecipient.member)
+        .where(MeetingRecipient.notice_id == notice.id,
+               MeetingRecipient.answer.in_([RsvpAnswer.GOING, RsvpAnswer.MAYBE]),
+               Member.active.is_(True), Member.erased_at.is_(None)).order_by(Member.id)).all()
+
+
+def tell_answered(session: Session, notice: MeetingNotice, tz: ZoneInfo, *, what: str, key: str) -> int:
+    """Queue a card (reminder, change, cancellation) to those who said going or not sure."""
+    people = _answered(session, notice)
+    for locale, rows in sorted(_by_locale(people).items()):
+        with use_locale(locale):
+            heading = _(what, title=notice.title)
+            card = notice_card(notice, tz, locale, with_answers=what != N_("meeting.cancelled_card"),
+                               heading=heading)
+            enqueue_users(session, (line_id for _id, line_id in rows), [card], kind=f"meeting.{key}",
+                          priority=Priority.HIGH if key != "reminder" else Priority.NORMAL,
+                          dedupe_key=f"meeting:{notice.id}:r{notice.revision}:{key}:{locale}")
+    return len(people)
+
+
+# ---- the flow ---------------------------------------------------------------------------------
+
+
+class WhenStep(Step):
+    """A future date and time: the LINE datetime picker, or typed ("25/12/2569 14:00", "พรุ่งนี้ บ่าย 2 โมง")."""
+
+    def chips(self, ctx: Context, sv: StepView) -> list[ui.Chip]:
+        # The next whole hour at least an hour ahead; LINE wants initial ≥ min.
+        start = (ctx.local_now + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+        earliest = (ctx.local_now + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+        return [ui.Chip(_("meeting.pick_datetime"), sv.data(), kind="datetime",
+                        initial=start.strftime("%Y-%m-%dT%H:%M"), min=earliest)]
+
+    def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
+        if inp.kind == "postback" and "datetime" in inp.params:
+            try:
+                moment = datetime.fromisoformat(inp.params["datetime"]).replace(tzinfo=ctx.settings.timezone)
+            except ValueError:
+                return Retry(_("meeting.when_invalid"))
+            return self._check(ctx, moment)
+        return super().accept(ctx, sv, inp)
+
+    def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
+        moment = parse_when(value, today=ctx.today, ctx=ctx)
+        return self._check(ctx, moment) if moment else Retry(_("meeting.when_invalid"))
+
+    def _check(self, ctx: Context, moment: datetime) -> Outcome:
+        if moment <= ctx.now:
+            return Retry(_("meeting.when_past"))
+        return Answer(moment.astimezone(ctx.settings.timezone).isoformat())
+
+    def show(self, ctx: Context, value: Any) -> str:
+        if not value:
+            return _("common.not_given")
+        return thai.format_datetime(datetime.fromisoformat(value), ctx.locale, ctx.settings.timezone, long=True)
+
+
+def parse_when(text: str, *, today: date, ctx: Context) -> datetime | None:
+    """Typed date and time: the date part first, then the time, in any of thai.py's forms."""
+    words = text.split()
+    for cut in range(len(words) - 1, 0, -1):
+        day = thai.parse_date(" ".join(words[:cut]), today=today)
+        at = thai.parse_time(" ".join(words[cut:]))
+        if day is not None and at is not None:
+            return datetime.combine(day, at, tzinfo=ctx.settings.timezone)
+    return None
+
+
+def scope_options(ctx: Context, answers: dict[str, Any]) -> list[Option]:
+    from .groups import scope_options as binding_scopes
+
+    member = ctx.member
+    if member is None:
+        return []
+    return [Option(scope, label) for scope, label in binding_scopes(ctx, member)]
+
+
+def role_options(ctx: Context, answers: dict[str, Any]) -> list[Option]:
+    return [Option(value, _(label)) for value, label in AUDIENCE_ROLES.items()]
+
+
+def optional_issue_options(ctx: Context, answers: dict[str, Any]) -> list[Option]:
+    return issue_options(ctx, answers)
+
+
+def save_draft(ctx: Context, answers: dict[str, Any]) -> list[Message]:
+    """The flow's end: a draft notice and its preview (card, recipients, quota), not yet sent."""
+    member = ctx.member
+    kind_name, _sep, code = answers["scope"].partition(":")
+    kind = ScopeKind(kind_name)
+    if not may_notify(ctx, member, kind, code):
+        raise FlowAbort(_("meeting.not_allowed"))
+    assert member is not None
+    location = answers.get("location") or {}
+    issue_codes = answers.get("issues") or []
+    issue_ids = list(ctx.session.scalars(select(StrategicIssue.id).where(StrategicIssue.code.in_(issue_codes)))) \
+        if issue_codes else []
+    notice = MeetingNotice(
+        title=answers["title"], starts_at=datetime.fromisoformat(answers["when"]),
+        place=answers.get("place") or "", details=answers.get("details") or "",
+        latitude=location.get("latitude"), longitude=location.get("longitude"),
+        address=location.get("address") or None, scope_kind=kind, scope_code=code,
+        roles=list(answers.get("roles") or ["all"]), issue_ids=issue_ids,
+        status=NoticeStatus.DRAFT, send_at=ctx.now, created_by_id=member.id)
+    ctx.session.add(notice)
+    ctx.session.flush()
+    return preview(ctx, notice)
+
+
+def quota_left(ctx: Context) -> int | None:
+    quota = ctx.gateway.quota()
+    if quota is None or quota.limit is None:
+        return None
+    return max(0, quota.limit - quota.used - queued_cost(ctx.session))
+
+
+def preview(ctx: Context, notice: MeetingNotice) -> list[Message]:
+    tz = ctx.settings.timezone
+    count = recipient_count(ctx.session, notice)
+    left = quota_left(ctx)
+    num = lambda n: thai.format_number(n, ctx.locale)  # noqa: E731
+    summary = _("meeting.preview", n=num(count), cost=num(count),
+                left=_("meeting.quota_unlimited") if left is None else num(left))
+    if left is not None and count > left:  # LINE counts one message per recipient of a push
+        summary += "\n" + _("meeting.quota_short")
+    start = ctx.local_now.replace(second=0, microsecond=0) + timedelta(minutes=5)
+    chips = [ui.Chip(_("meeting.send_now"), ui.pb(a="mtg.send", id=notice.id)),
+             ui.Chip(_("meeting.schedule"), ui.pb(a="mtg.sched", id=notice.id), kind="datetime",
+                     initial=start.strftime("%Y-%m-%dT%H:%M"), min=start.strftime("%Y-%m-%dT%H:%M")),
+             ui.Chip(_("meeting.discard"), ui.pb(a="mtg.cancel", id=notice.id))]
+    return [notice_card(notice, tz, ctx.locale), ui.text(summary, chips)]
+
+
+# ---- actions (1:1) ----------------------------------------------------------------------------
+
+
+def _own_notice(ctx: Context, inp: Input) -> MeetingNotice:
+    try:
+        notice = ctx.session.get(MeetingNotice, int(inp.data.get("id", "")), with_for_update=True)
+    except ValueError:
+        notice = None
+    if notice is None or ctx.member is None or notice.created_by_id != ctx.member.id \
+            or not may_notify(ctx, ctx.member, notice.scope_kind, notice.scope_code):
+        raise FlowAbort(_("meeting.not_allowed"))
+    return notice
+
+
+def _guard(handler):
+    def run(ctx: Context, inp: Input) -> list[Message]:
+        try:
+            return handler(ctx, inp)
+        except FlowAbort as abort:
+            return [ui.text(abort.message, menu_chips(ctx))]
+    return run
+
+
+@_guard
+def send_now(ctx: Context, inp: Input) -> list[Message]:
+    notice = _own_notice(ctx, inp)
+    if notice.status not in (NoticeStatus.DRAFT, NoticeStatus.SCHEDULED):
+        return [ui.text(_("meeting.already_sent"), menu_chips(ctx))]
+    count = send_notice(ctx.session, notice, ctx.now, ctx.settings.timezone)
+    return [ui.text(_("meeting.sent", n=thai.format_number(count, ctx.locale)), _manage_chips(notice))]
+
+
+@_guard
+def schedule(ctx: Context, inp: Input) -> list[Message]:
+    notice = _own_notice(ctx, inp)
+    if notice.status not in (NoticeStatus.DRAFT, NoticeStatus.SCHEDULED):
+        return [ui.text(_("meeting.already_sent"), menu_chips(ctx))]
+    try:
+        at = datetime.fromisoformat(inp.params.get("datetime", "")).replace(tzinfo=ctx.settings.timezone)
+    except ValueError:
+        return [ui.text(_("meeting.when_invalid"))]
+    if at <= ctx.now or at >= notice.starts_at:
+        return [ui.text(_("meeting.schedule_invalid"))]
+    notice.status, notice.send_at = NoticeStatus.SCHEDULED, at
+    return [ui.text(_("meeting.scheduled", time=thai.format_datetime(at, ctx.locale, ctx.settings.timezone)),
+                    [ui.Chip(_("meeting.cancel_notice"), ui.pb(a="mtg.cancel", id=notice.id))])]
+
+
+@_guard
+def cancel(ctx: Context, inp: Input) -> list[Message]:
+    notice = _own_notice(ctx, inp)
+    if notice.status is NoticeStatus.CANCELLED:
+        return [ui.text(_("meeting.cancelled_already"), menu_chips(ctx))]
+    was_sent = notice.status is NoticeStatus.SENT
+    notice.status, notice.cancelled_at = NoticeStatus.CANCELLED, ctx.now
+    notice.revision += 1
+    told = tell_answered(ctx.session, notice, ctx.settings.timezone, what=N_("meeting.cancelled_card"),
+                         key="cancelled") if was_sent else 0
+    return [ui.text(_("meeting.cancelled", n=thai.format_number(told, ctx.locale)), menu_chips(ctx))]
+
+
+@_guard
+def move(ctx: Context, inp: Input) -> list[Message]:
+    """Change the time of a sent meeting: those going or not sure hear of it."""
+    notice = _own_notice(ctx, inp)
+    if notice.status is not NoticeStatus.SENT:
+        return [ui.text(_("meeting.not_sent"), menu_chips(ctx))]
+    try:
+        at = datetime.fromisoformat(inp.params.get("datetime", "")).replace(tzinfo=ctx.settings.timezone)
+    except ValueError:
+        return [ui.text(_("meeting.when_invalid"))]
+    if at <= ctx.now:
+        return [ui.text(_("meeting.when_past"))]
+    notice.starts_at = at
+    notice.revision += 1
+    told = tell_answered(ctx.session, notice, ctx.settings.timezone, what=N_("meeting.changed_card"), key="changed")
+    return [ui.text(_("meeting.moved", n=thai.format_number(told, ctx.locale)), _manage_chips(notice))]
+
+
+def rsvp(ctx: Context, inp: Input) -> list[Message]:
+    member = ctx.member
+    try:
+        answer = RsvpAnswer(inp.data.get("v", ""))
+        notice_id = int(inp.data.get("id", ""))
+    except ValueError:
+        return [ui.text(_("common.unknown_button"))]
+    row = ctx.session.scalar(select(MeetingRecipient).where(
+        MeetingRecipient.notice_id == notice_id, MeetingRecipient.member_id == member.id).with_for_update()) \
+        if member else None
+    notice = ctx.session.get(MeetingNotice, notice_id)
+    if row is None or notice is None:
+        return [ui.text(_("meeting.not_invited"), menu_chips(ctx))]
+    if notice.status is NoticeStatus.CANCELLED:
+        return [ui.text(_("meeting.is_cancelled", title=notice.title), menu_chips(ctx))]
+    if notice.starts_at <= ctx.now:
+        return [ui.text(_("meeting.is_over", title=notice.title), menu_chips(ctx))]
+    if row.answer is not None and row.answer is not answer:
+        row.changes += 1
+    row.answer, row.answered_at = answer, ctx.now
+    return [ui.text(_("meeting.answered", title=notice.title, answer=_(ANSWERS[answer][0])), menu_chips(ctx))]
+
+
+# ---- commands ---------------------------------------------------------------------------------
+
+
+def _manage_chips(notice: MeetingNotice) -> list[ui.Chip]:
+    return [ui.Chip(_("meeting.who_chip"), ui.pb(cmd="who_goes")),
+            ui.Chip(_("meeting.move"), ui.pb(a="mtg.move", id=notice.id), kind="datetime"),
+            ui.Chip(_("meeting.cancel_notice"), ui.pb(a="mtg.cancel", id=notice.id))]
+
+
+def new_notice(ctx: Context, inp: Input) -> list[Message]:
+    if not organizer_grants(ctx.member):
+        return [ui.text(_("meeting.not_allowed"), menu_chips(ctx))]
+    return ctx.flows.start(ctx, "meeting_notice")
+
+
+def counts(session: Session, notice: MeetingNotice) -> dict[RsvpAnswer | None, int]:
+    return {answer: int(n) for answer, n in session.execute(
+        select(MeetingRecipient.answer, func.count(MeetingRecipient.id))
+        .where(MeetingRecipient.notice_id == notice.id).group_by(MeetingRecipient.answer))}
+
+
+def who_goes(ctx: Context, inp: Input) -> list[Message]:
+    """For the author, in their 1:1 chat: counts and names per answer for their upcoming notices."""
+    member = ctx.member
+    if not organizer_grants(member):
+        return [ui.text(_("meeting.not_allowed"), menu_chips(ctx))]
+    notices = ctx.session.scalars(select(MeetingNotice).where(
+        MeetingNotice.created_by_id == member.id, MeetingNotice.status == NoticeStatus.SENT,
+        MeetingNotice.starts_at >= ctx.now).order_by(MeetingNotice.starts_at).limit(MAX_LISTED)).all()
+    if not notices:
+        return [ui.text(_("meeting.none_sent"), menu_chips(ctx))]
+    messages: list[Message] = []
+    for notice in notices:
+        tally = counts(ctx.session, notice)
+        rows = [ui.Row(_(count_label, n=tally.get(answer, 0)), _names(ctx.session, notice, answer))
+                for answer, (_l, count_label) in ANSWERS.items()]
+        rows.append(ui.Row(_("meeting.count_none", n=tally.get(None, 0)), ""))
+        messages.append(ui.card(notice.title, notice_rows(notice, ctx.settings.timezone, ctx.locale) + rows))
+    return ui.attach_chips(messages[:4] + [], _manage_chips(notices[0]))
+
+
+def who_goes_in_group(ctx: Context, inp: Input) -> list[Message]:
+    """Asked in a group: counts only (everyone reads a group); the names go to the 1:1 chat."""
+    from .groups import actor, bound_group
+
+    bound_group(ctx)  # the group's language
+    member = actor(ctx)
+    if not organizer_grants(member):
+        return [ui.text(_("meeting.not_allowed"))]
+    notices = ctx.session.scalars(select(MeetingNotice).where(
+        MeetingNotice.created_by_id == member.id, MeetingNotice.status == NoticeStatus.SENT,
+        MeetingNotice.starts_at >= ctx.now).order_by(MeetingNotice.starts_at).limit(MAX_LISTED)).all()
+    if not notices:
+        return [ui.text(_("meeting.none_sent"))]
+    lines = []
+    for notice in notices:
+        tally = counts(ctx.session, notice)
+        lines.append(_("meeting.group_counts", title=notice.title, going=tally.get(RsvpAnswer.GOING, 0),
+                       maybe=tally.get(RsvpAnswer.MAYBE, 0), not_going=tally.get(RsvpAnswer.NOT_GOING, 0)))
+    return [ui.text("\n".join(lines) + "\n" + _("meeting.names_in_private"))]
+
+
+def _names(session: Session, notice: MeetingNotice, answer: RsvpAnswer) -> str:
+    names = session.scalars(
+        select(func.coalesce(Member.full_name, Member.display_name, "-")).join(MeetingRecipient.member)
+        .where(MeetingRecipient.notice_id == notice.id, MeetingRecipient.answer == answer)
+        .order_by(Member.full_name).limit(60)).all()
+    return ", ".join(names)
+
+
+def upcoming_meetings(ctx: Context, inp: Input) -> list[Message]:
+    """Assembly sessions and the member's own upcoming meeting notices (with their answer)."""
+    lines = [_("meetings.line", name=s.name, date=thai.format_date(s.held_on, ctx.locale, long=True), place=s.place)
+             for s in ctx.session.scalars(
+                 select(AssemblySession).where(AssemblySession.held_on >= ctx.today)
+                 .order_by(AssemblySession.held_on, AssemblySession.id).limit(MAX_LISTED))]
+    member = ctx.member
+    notices = ctx.session.execute(
+        select(MeetingNotice, MeetingRecipient.answer).join(MeetingRecipient, MeetingRecipient.notice_id == MeetingNotice.id)
+        .where(MeetingRecipient.member_id == member.id, MeetingNotice.status == NoticeStatus.SENT,
+               MeetingNotice.starts_at >= ctx.now).order_by(MeetingNotice.starts_at).limit(MAX_LISTED)).all() \
+        if member else []
+    tz = ctx.settings.timezone
+    for notice, answer in notices:
+        lines.append(_("meeting.line", title=notice.title, time=thai.format_datetime(notice.starts_at, ctx.locale, tz),
+                       answer=_(ANSWERS[answer][0]) if answer else _("meeting.no_answer")))
+    chips = menu_chips(ctx)
+    if organizer_grants(member):
+        chips = [ui.Chip(_("meeting.new_chip"), ui.pb(cmd="new_meeting")),
+                 ui.Chip(_("meeting.who_chip"), ui.pb(cmd="who_goes"))] + chips[:11]
+    if not lines:
+        return [ui.text(_("meetings.none"), chips)]
+    messages: list[Message] = [ui.text(_("meetings.upcoming", list="\n".join(lines)))]
+    messages += [notice_card(n, tz, ctx.locale) for n, _a in notices[:3]]
+    return ui.attach_chips(messages, chips)
+
+
+# ---- jobs -------------------------------------------------------------------------------------
+
+
+def send_due(services: Services, now: datetime | None = None) -> int:
+    """Send scheduled notices whose time has come (each in its own transaction)."""
+    now = now or utcnow()
+    sent = 0
+    with services.session_factory() as reader:
+        due = list(reader.scalars(select(MeetingNotice.id).where(
+            MeetingNotice.status == NoticeStatus.SCHEDULED, MeetingNotice.send_at <= now)))
+    for notice_id in due:
+        with services.session_factory() as session, session.begin():
+            notice = session.get(MeetingNotice, notice_id, with_for_update=True)
+            if notice is not None and notice.status is NoticeStatus.SCHEDULED:
+                send_notice(session, notice, now, services.settings.timezone)
+                sent += 1
+    return sent
+
+
+def remind_tomorrow(services: Services, now: datetime | None = None) -> int:
+    """The day before a meeting: those going or not sure get a reminder (once per revision)."""
+    now = now or utcnow()
+    tz = services.settings.timezone
+    tomorrow = now.astimezone(tz).date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=tz)
+    told = 0
+    with services.session_factory() as session, session.begin():
+        for notice in session.scalars(select(MeetingNotice).where(
+                MeetingNotice.status == NoticeStatus.SENT, MeetingNotice.starts_at >= start,
+                MeetingNotice.starts_at < start + timedelta(days=1))):
+            told += tell_answered(session, notice, tz, what=N_("meeting.reminder_card"), key="reminder")
+    return told
+
+
+def register_jobs(registry: JobRegistry) -> None:
+    from ..jobs import JobSpec
+
+    registry.add(JobSpec("meeting_send_due", send_due, {"minute": "*"},
+                         "every minute: send meeting notices scheduled for now"))
+    registry.add(JobSpec("meeting_reminder", remind_tomorrow, {"hour": REMINDER_HOUR, "minute": 0},
+                         "09:00: remind those going or not sure of tomorrow's meetings"))
+
+
+MEETING = Flow(
+    "meeting_notice",
+    title=N_("meeting.flow_title"),
+    confirm_title=N_("meeting.confirm_title"),
+    steps=[
+        Text("title", N_("meeting.ask_title"), label=N_("meeting.field_title"), max_len=120),
+        WhenStep("when", N_("meeting.ask_when"), label=N_("meeting.when")),
+        Text("place", N_("meeting.ask_place"), label=N_("meeting.where"), max_len=200, optional=True),
+        LocationStep("location", N_("meeting.ask_location"), label=N_("meeting.map"), optional=True),
+        Text("details", N_("meeting.ask_details"), label=N_("meeting.details"), max_len=1000, optional=True),
+        Choice("scope", N_("meeting.ask_scope"), label=N_("meeting.field_scope"), options=scope_options),
+        MultiChoice("roles", N_("meeting.ask_roles"), label=N_("meeting.field_roles"), options=role_options),
+        MultiChoice("issues", N_("meeting.ask_issues"), label=N_("meeting.field_issues"),
+                    options=optional_issue_options, min_count=0),
+    ],
+    on_complete=save_draft,
+)
+
+
+def register(router: Router) -> None:
+    router.flow(MEETING)
+    router.command("meetings", upcoming_meetings, ["ประชุม", "การประชุม", "meetings", "meeting"])
+    router.command("new_meeting", new_notice, ["นัดประชุม", "แจ้งประชุม", "new meeting", "call a meeting"],
+                   starts_flow=True)
+    router.command("who_goes", who_goes, ["ใครไปบ้าง", "ใครไป", "who is going", "who goes"])
+    router.command("group_who_goes", who_goes_in_group, ["ใครไปบ้าง", "ใครไป", "who is going", "who goes"],
+                   group=True)
+    router.action("rsvp", rsvp)
+    router.action("mtg.send", send_now)
+    router.action("mtg.sched", schedule)
+    router.action("mtg.cancel", cancel)
+    router.action("mtg.move", move)
