@@ -6,7 +6,7 @@ options; the engine decides what happens next.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -468,11 +468,3 @@ class LocationStep(Step):
             return _("common.not_given")
         return value.get("address") or value.get("title") or f"{value['latitude']:.5f}, {value['longitude']:.5f}"
 
-
-@dataclass
-class Confirm:
-    """The summary card before saving; not a Step, the engine renders it."""
-
-    title: str
-    save_label: str = "common.save"
-    extra_rows: Callable[[Context, dict[str, Any]], list[tuple[str, str]]] = field(default=lambda c, a: [])

@@ -18,16 +18,10 @@ from ..models import Organization, OrgStatus, Priority, Province, Role, Strategi
 from ..roles import covers, has_role, members_covering
 from ..router import Router
 from .choices import issue_options, org_type_options, province_options, provinces_by_region
-from .menu import menu_chips
+from .menu import menu_chips, require_registered
 
 CERTIFIERS = (Role.COORDINATOR, Role.SECRETARIAT)
 MAX_PENDING_SHOWN = 10  # a carousel holds at most 12 bubbles
-
-
-def _require_registered(ctx: Context) -> list[Message] | None:
-    if ctx.member is None or not ctx.member.is_registered:
-        return [ui.text(_("org.need_registration"), [ui.Chip(_("menu.register"), ui.pb(cmd="register"))])]
-    return None
 
 
 def _save_organization(ctx: Context, answers: dict[str, Any]) -> list[Message]:
@@ -72,7 +66,7 @@ REGISTER_ORG = Flow(
 
 
 def start_register_org(ctx: Context, inp: Input) -> list[Message]:
-    blocked = _require_registered(ctx)
+    blocked = require_registered(ctx)
     if blocked:
         return blocked
     return ctx.flows.start(ctx, "register_org")

@@ -9,7 +9,7 @@ from ..context import Context, Input
 from ..i18n import N_, _, set_locale
 from ..models import ConversationState, Organization, OutboxMessage, OutboxStatus, Role
 from ..router import Router
-from .menu import menu_chips
+from .menu import menu_chips, require_registered
 
 STATUS_KEYS = {"pending": N_("org.status_pending"), "certified": N_("org.status_certified"),
                "rejected": N_("org.status_rejected")}
@@ -20,10 +20,11 @@ MAX_ORGS_SHOWN = 10
 
 
 def my_info(ctx: Context, inp: Input) -> list[Message]:
+    blocked = require_registered(ctx)
+    if blocked:
+        return blocked
     member = ctx.member
     assert member is not None
-    if not member.is_registered:
-        return [ui.text(_("org.need_registration"), [ui.Chip(_("menu.register"), ui.pb(cmd="register"))])]
     locale = ctx.locale
     roles = ", ".join(sorted({_(ROLE_KEYS[g.role]) for g in member.roles})) or "–"
     rows = [

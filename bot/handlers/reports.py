@@ -29,7 +29,7 @@ from ..models import (
 from ..models.reports import reporting_orgs
 from ..reminders import month_bounds
 from ..router import Router
-from .menu import menu_chips
+from .menu import menu_chips, require_registered
 
 CHANGE_WINDOW = timedelta(days=7)  # an author may correct or withdraw a report this long after sending it
 MAX_PHOTOS = 5
@@ -233,14 +233,8 @@ REPORT = Flow(
 # ---- commands and actions --------------------------------------------------------------
 
 
-def _require_registered(ctx: Context) -> list[Message] | None:
-    if ctx.member is None or not ctx.member.is_registered:
-        return [ui.text(_("org.need_registration"), [ui.Chip(_("menu.register"), ui.pb(cmd="register"))])]
-    return None
-
-
 def start_report(ctx: Context, inp: Input) -> list[Message]:
-    blocked = _require_registered(ctx)
+    blocked = require_registered(ctx)
     if blocked:
         return blocked
     orgs = _my_orgs(ctx)
@@ -276,7 +270,7 @@ def _report_bubble(ctx: Context, report: ActivityReport):
 
 
 def my_reports(ctx: Context, inp: Input) -> list[Message]:
-    blocked = _require_registered(ctx)
+    blocked = require_registered(ctx)
     if blocked:
         return blocked
     assert ctx.member is not None

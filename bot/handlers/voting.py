@@ -317,6 +317,12 @@ def _require_secretariat_at_save(ctx: Context) -> None:
         raise FlowAbort(_("vote.secretariat_only"))
 
 
+def _after_save_chips() -> list[ui.Chip]:
+    """After saving a session or an item, the secretariat usually adds another item."""
+    return [ui.Chip(_("vote.new_item"), ui.pb(cmd="assembly_new_item")),
+            ui.Chip(_("vote.assembly_chip"), ui.pb(cmd="assembly"))]
+
+
 def _save_session(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     _require_secretariat_at_save(ctx)
     assert ctx.member is not None
@@ -324,9 +330,7 @@ def _save_session(ctx: Context, answers: dict[str, Any]) -> list[Message]:
                               place=answers["place"], created_by_id=ctx.member.id)
     ctx.session.add(session)
     ctx.session.flush()
-    return [ui.text(_("vote.session_saved", name=session.name), [
-        ui.Chip(_("vote.new_item"), ui.pb(cmd="assembly_new_item")),
-        ui.Chip(_("vote.assembly_chip"), ui.pb(cmd="assembly"))])]
+    return [ui.text(_("vote.session_saved", name=session.name), _after_save_chips())]
 
 
 NEW_SESSION = Flow(
@@ -434,9 +438,7 @@ def _save_item(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     ctx.session.add(item)
     ctx.session.flush()
     when = thai.format_datetime(opens, ctx.locale, ctx.settings.timezone)
-    return [ui.text(_("vote.item_saved", title=item.title, time=when), [
-        ui.Chip(_("vote.new_item"), ui.pb(cmd="assembly_new_item")),
-        ui.Chip(_("vote.assembly_chip"), ui.pb(cmd="assembly"))])]
+    return [ui.text(_("vote.item_saved", title=item.title, time=when), _after_save_chips())]
 
 
 NEW_ITEM = Flow(
