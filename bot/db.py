@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -37,6 +37,15 @@ def make_engine(url: str) -> Engine:
         return engine
     # hide_parameters: SQL errors in logs must not carry names or phone numbers.
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
+
+
+def recreate_schema(engine: Engine) -> None:
+    """Empty a PostgreSQL database (tests, benchmarks): drop and recreate its public schema."""
+    if engine.dialect.name != "postgresql":
+        raise ValueError("recreate_schema is for PostgreSQL; SQLite runs use a fresh file")
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

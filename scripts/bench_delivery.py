@@ -23,11 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 
 from bot import migrate, ui  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.db import make_engine, make_session_factory  # noqa: E402
+from bot.db import make_engine, make_session_factory, recreate_schema  # noqa: E402
 from bot.delivery import Sender, enqueue_users  # noqa: E402
 from bot.line import LineGateway  # noqa: E402
 from bot.models import Member, OutboxMessage, OutboxStatus, Priority, utcnow  # noqa: E402
@@ -76,9 +76,7 @@ def main() -> None:
     url = args.database or f"sqlite:///{Path(tmp.name) / 'bench.sqlite3'}"
     engine = make_engine(url)
     if args.reset and engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        recreate_schema(engine)
     migrate.upgrade(engine)
     with engine.connect() as conn:
         if conn.scalar(select(func.count()).select_from(Member)):

@@ -28,7 +28,7 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bot import digests, migrate  # noqa: E402
-from bot.db import make_engine  # noqa: E402
+from bot.db import make_engine, recreate_schema  # noqa: E402
 from bot.i18n import use_locale  # noqa: E402
 from bot.models import (  # noqa: E402
     ActivityReport,
@@ -122,9 +122,7 @@ def main() -> None:
     url = args.database or f"sqlite:///{tempfile.mkdtemp(prefix='khabuan-digest-')}/bench.sqlite3"
     engine = make_engine(url)
     if args.reset and engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        recreate_schema(engine)
     migrate.upgrade(engine)
     with engine.connect() as conn:
         if conn.scalar(select(func.count(Organization.id))):

@@ -35,10 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 
 from bot import assembly, migrate  # noqa: E402
-from bot.db import make_engine, make_session_factory  # noqa: E402
+from bot.db import make_engine, make_session_factory, recreate_schema  # noqa: E402
 from bot.emulator import LineEmulator  # noqa: E402
 from bot.emulator import events as ev  # noqa: E402
 from bot.models import (  # noqa: E402
@@ -73,9 +73,7 @@ def prepare_database(url: str) -> None:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
             conn.execute(f'CREATE DATABASE "{name}"')
     engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    recreate_schema(engine)
     migrate.upgrade(engine)
     with make_session_factory(engine)() as session, session.begin():
         seed(session)

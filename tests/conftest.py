@@ -14,7 +14,7 @@ from sqlalchemy import text
 from bot import migrate
 from bot.app import create_app
 from bot.config import load_settings
-from bot.db import make_engine
+from bot.db import make_engine, recreate_schema
 from bot.emulator import LineEmulator
 from bot.models import Base
 from bot.seed import seed
@@ -31,9 +31,7 @@ def database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         engine = make_engine(url)
-        with engine.begin() as conn:  # a clean schema for every run
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        recreate_schema(engine)  # a clean schema for every run
         engine.dispose()
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'khabuan.sqlite3'}"
