@@ -352,7 +352,7 @@ def open_item(session: Session, item: AgendaItem, now: datetime, tz: ZoneInfo) -
     outbox: list[int] = []
     for locale, users in _recipients_by_locale(session, select(Ballot.member_id).where(Ballot.item_id == item.id)):
         with use_locale(locale):
-            rows = enqueue(session, users, [ballot_message(item, tz, locale)], kind="vote.ballot",
+            rows = enqueue(session, users, [ballot_message(item, tz, locale)], now=now, kind="vote.ballot",
                            priority=Priority.HIGH, urgent=True, dedupe_key=f"vote:{item.id}:ballot:{locale}")
         outbox += [r.id for r in rows]
     log.info("agenda item %s opened with %d eligible delegates", item.id, len(voters))
@@ -506,7 +506,8 @@ def send_reminders(session: Session, now: datetime, tz: ZoneInfo) -> int:
                             ballot_message(item, tz, locale)]
                 # The 24 h reminder may wait for the end of quiet hours (a day is left); the 2 h one
                 # may not: an item closing at 08:00 would otherwise be closed before it arrives.
-                rows = enqueue(session, users, messages, kind=f"vote.reminder_{name}", priority=Priority.NORMAL,
+                rows = enqueue(session, users, messages, now=now, kind=f"vote.reminder_{name}",
+                               priority=Priority.NORMAL,
                                urgent=name == "2h", dedupe_key=f"vote:{item.id}:remind{name}:{locale}")
             queued += len(rows)
     return queued
@@ -539,7 +540,7 @@ def close_item(session: Session, item: AgendaItem, now: datetime, tz: ZoneInfo) 
     outbox: list[int] = []
     for locale, users in _recipients_by_locale(session, [m.id for m in secretariat_members(session)]):
         with use_locale(locale):
-            rows = enqueue(session, users, [result_card(item, result, tz, locale)], kind="vote.result",
+            rows = enqueue(session, users, [result_card(item, result, tz, locale)], now=now, kind="vote.result",
                            priority=Priority.HIGH, urgent=True, dedupe_key=f"vote:{item.id}:result:{locale}")
         outbox += [r.id for r in rows]
     log.info("agenda item %s closed: %d of %d voted, %s", item.id, result.voted, result.eligible,

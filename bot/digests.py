@@ -420,19 +420,20 @@ def send_digests(services: Services, now: datetime, *, weekly: bool) -> int:
             digest, message = digest_for_group(session, group, weekly=weekly, now=now, tz=tz)
             if digest.empty:
                 continue
-            rows = enqueue(session, [group.line_group_id], [message], kind=f"digest.{kind}", priority=Priority.LOW,
+            rows = enqueue(session, [group.line_group_id], [message], now=now, kind=f"digest.{kind}",
+                           priority=Priority.LOW,
                            dedupe_key=f"digest:{kind}:{group.id}:{digest.period[0].isoformat()}")
             queued += bool(rows)
     log.info("%s digests: %d of %d groups queued", kind, queued, len(groups))
     return queued
 
 
-def daily_digests(services: Services, now: datetime | None = None) -> int:
-    return send_digests(services, now or utcnow(), weekly=False)
+def daily_digests(services: Services, now: datetime) -> int:
+    return send_digests(services, now, weekly=False)
 
 
-def weekly_digests(services: Services, now: datetime | None = None) -> int:
-    return send_digests(services, now or utcnow(), weekly=True)
+def weekly_digests(services: Services, now: datetime) -> int:
+    return send_digests(services, now, weekly=True)
 
 
 # ---- assembly results and certification requests for bound groups ------------------------------
@@ -459,7 +460,7 @@ def group_results(session: Session, now: datetime, tz: ZoneInfo) -> list[int]:
             result = result or tally(session, item)
             with use_locale(group.locale) as locale:
                 rows = enqueue(session, [group.line_group_id], [result_card(item, result, tz, locale)],
-                               kind="vote.result", priority=Priority.HIGH, urgent=True,
+                               now=now, kind="vote.result", priority=Priority.HIGH, urgent=True,
                                dedupe_key=f"vote:{item.id}:result:group:{group.id}")
             ids += [r.id for r in rows]
     return ids
@@ -480,14 +481,13 @@ def certification_requests(session: Session, now: datetime) -> list[int]:
         for org_id, name, short_th, short_en in orgs:
             with use_locale(group.locale) as locale:
                 message = ui.text(_("digest.cert_request", org=name, province=short_en if locale == "en" else short_th))
-            rows = enqueue(session, [group.line_group_id], [message], kind="org.cert_request.group",
+            rows = enqueue(session, [group.line_group_id], [message], now=now, kind="org.cert_request.group",
                            priority=Priority.NORMAL, dedupe_key=f"org:{org_id}:cert_request:group:{group.id}")
             ids += [r.id for r in rows]
     return ids
 
 
-def _group_news(services: Services, now: datetime | None = None) -> int:
-    now = now or utcnow()
+def _group_news(services: Services, now: datetime) -> int:
     with services.session_factory() as session, session.begin():
         return len(group_results(session, now, services.settings.timezone)) + len(certification_requests(session, now))
 

@@ -37,7 +37,7 @@ from .db import transaction
 from . import assembly, digests, reminders
 from .delivery import housekeeping
 from .handlers import meetings
-from .models import utcnow
+from .models import happening_at, utcnow
 from .models.delivery import JobRun
 
 if TYPE_CHECKING:
@@ -128,7 +128,8 @@ def run_job(services: Services, spec: JobSpec, fire_time: datetime, runner: str)
     log.info("job %s for %s started", spec.name, fire_time.isoformat())
     status, result, error = "done", None, None
     try:
-        result = spec.func(services, fire_time)
+        with happening_at(fire_time):  # what the job writes is stamped at its fire time
+            result = spec.func(services, fire_time)
     except Exception as exc:  # noqa: BLE001 - recorded for operators; the scheduler keeps going
         log.exception("job %s for %s failed", spec.name, fire_time.isoformat())
         status, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]

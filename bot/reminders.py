@@ -107,26 +107,26 @@ def _remind(services: Services, now: datetime, *, kind: str, message_key: str) -
                 message = _reminder_message(message_key)
             counter = [0]
             query = select(leaders.c.line_user_id).where(leaders.c.locale == locale).order_by(leaders.c.id)
-            rows = enqueue_users(writer, _user_ids(services, query, counter), message, kind=f"report.{kind}",
+            rows = enqueue_users(writer, _user_ids(services, query, counter), message, now=now,
+                                 kind=f"report.{kind}",
                                  priority=Priority.LOW, dedupe_key=f"{kind}:{local_day:%Y-%m}:{locale}")
             queued += counter[0] if rows else 0
     log.info("%s for %s: %d leaders queued", kind, f"{local_day:%Y-%m}", queued)
     return queued
 
 
-def monthly_reminder(services: Services, now: datetime | None = None) -> int:
+def monthly_reminder(services: Services, now: datetime) -> int:
     """Queue this month's reminder for every silent leader; returns how many were queued."""
-    return _remind(services, now or utcnow(), kind="reminder", message_key=N_("reminder.monthly"))
+    return _remind(services, now, kind="reminder", message_key=N_("reminder.monthly"))
 
 
-def second_nudge(services: Services, now: datetime | None = None) -> int:
+def second_nudge(services: Services, now: datetime) -> int:
     """Near the month's end, a last nudge to leaders still silent (same selection, evaluated now)."""
-    return _remind(services, now or utcnow(), kind="nudge", message_key=N_("reminder.nudge"))
+    return _remind(services, now, kind="nudge", message_key=N_("reminder.nudge"))
 
 
-def _nudge_if_due(services: Services, now: datetime | None = None) -> int:
+def _nudge_if_due(services: Services, now: datetime) -> int:
     """Cron cannot say "3 days before the end of the month", so it fires on every candidate day."""
-    now = now or utcnow()
     if not is_nudge_day(now.astimezone(services.settings.timezone).date()):
         return 0
     return second_nudge(services, now)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from . import ui
 from .context import Context
 from .i18n import _, use_locale
-from .models import ProcessedEvent, utcnow
+from .models import ProcessedEvent, happening_at, utcnow
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
@@ -78,19 +78,21 @@ def handle_event(services: Any, raw: dict[str, Any], event: Event) -> list[int]:
 
     messages: list = []
     ctx: Context | None = None
+    now = utcnow()  # the edge reads the clock once; everything this event does happens at `now`
     # The locale set while dispatching (the person's) stays in force for the apology below.
-    with use_locale(services.settings.default_locale):
+    with use_locale(services.settings.default_locale), happening_at(now):
         try:
             with services.session_factory() as session, session.begin():
                 if event_id:
                     try:
                         with session.begin_nested():
-                            session.add(ProcessedEvent(webhook_event_id=event_id, event_type=event.type))
+                            session.add(ProcessedEvent(webhook_event_id=event_id, event_type=event.type,
+                                                       processed_at=now))
                     except IntegrityError:
                         log.info("duplicate event %s skipped", event_id)
                         return []
                 ctx = Context(
-                    session=session, settings=services.settings, gateway=services.gateway, now=utcnow(),
+                    session=session, settings=services.settings, gateway=services.gateway, now=now,
                     source_type=source_type, chat_id=chat_id, reply_token=reply_token,
                     actor_id=getattr(source, "user_id", None),
                 )

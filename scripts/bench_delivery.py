@@ -99,8 +99,8 @@ def main() -> None:
         with engine.connect() as reader, factory() as session, session.begin():
             ids = reader.execution_options(stream_results=True, yield_per=CHUNK).execute(
                 select(Member.line_user_id).where(Member.registered_at.is_not(None)).order_by(Member.id))
-            rows = enqueue_users(session, (user_id for (user_id,) in ids), [reminder], kind="reminder",
-                                 priority=Priority.LOW, dedupe_key="bench:reminder")
+            rows = enqueue_users(session, (user_id for (user_id,) in ids), [reminder], now=utcnow(),
+                                 kind="reminder", priority=Priority.LOW, dedupe_key="bench:reminder")
         queued = time.perf_counter()
 
         gateway = LineGateway(settings)

@@ -7,8 +7,10 @@ against LINE's OpenAPI spec and limits. Any rejected request fails the test.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 
 import pytest
+import time_machine
 from sqlalchemy import text
 
 from bot import migrate
@@ -19,11 +21,66 @@ from bot.emulator import LineEmulator
 from bot.models import Base
 from bot.seed import seed
 
+from . import clock
 from .chat import Chat
 
 SECRET = "test-channel-secret"
 TOKEN = "test-access-token"
 REFERENCE_TABLES = {"regions", "province_groups", "provinces", "strategic_issues", "alembic_version"}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--clock", default=os.environ.get("KHABUAN_TEST_CLOCK") or None,
+                     help="run the whole suite with the wall clock moved: month-end, quiet-hours, "
+                          "or an ISO moment with offset (see tests/clock.py)")
+
+
+def pytest_configure(config):
+    moment = config.getoption("--clock")
+    if moment:
+        when = clock.resolve(moment, today=datetime.now(clock.BANGKOK).date())
+        config._khabuan_clock = clock.MovedClock(when)
+        config._khabuan_clock.start()
+
+
+def pytest_unconfigure(config):
+    moved = getattr(config, "_khabuan_clock", None)
+    if moved is not None:
+        moved.stop()
+
+
+@pytest.fixture(autouse=True)
+def _real_clock_for_other_processes(request):
+    """Tests that start other processes see the real clock: the moved one cannot reach a child."""
+    moved = getattr(request.config, "_khabuan_clock", None)
+    if moved is None or request.node.get_closest_marker("real_clock") is None:
+        yield
+        return
+    moved.stop()
+    try:
+        yield
+    finally:
+        moved.start()
+
+
+def pytest_report_header(config):
+    moment = config.getoption("--clock")
+    if moment:
+        return f"clock moved to {datetime.now(clock.BANGKOK).isoformat(timespec='minutes')} ({moment})"
+    return None
+
+
+@pytest.fixture
+def clock_at():
+    """The clock stopped at clock.FROZEN_NOW; the test may move it (`clock_at.move_to(moment)`)."""
+    with time_machine.travel(clock.FROZEN_NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def frozen_now(clock_at) -> datetime:
+    """The clock stopped at a mid-month weekday, 10:00 Bangkok (tests/clock.py); returns that moment."""
+    return clock.FROZEN_NOW
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
-from bot.models import ConversationState, Member, Organization, RoleGrant
+from bot.models import ConversationState, Member, Organization, RoleGrant, utcnow
 
 from .test_organizations import register_org
 from .test_registration import U1, register
@@ -169,7 +169,7 @@ def test_erasure_drops_pushes_still_waiting_for_the_person(chat, db, services):
 
     leader = register(chat)
     with services.session_factory() as session, session.begin():
-        enqueue(session, [U1], [ui.text("เตือนคุณสมศรี")], kind="reminder")
+        enqueue(session, [U1], [ui.text("เตือนคุณสมศรี")], now=utcnow(), kind="reminder")
     leader.say("ลบข้อมูลของฉัน")
     leader.tap("ยืนยันลบ")
     db.rollback()

@@ -102,7 +102,7 @@ def test_reminder_goes_once_to_each_silent_leader_in_their_language(services, db
     db.commit()
 
     with time_machine.travel(REMINDER_AT, tick=False):
-        queued = monthly_reminder(services)
+        queued = monthly_reminder(services, REMINDER_AT)
     reminded = {silent, several, english, last_month_only, withdrawn_only, contact, one_of_two}
     assert queued == len(reminded)
     rows = db.scalars(select(OutboxMessage)).all()
@@ -123,7 +123,7 @@ def test_reminder_goes_once_to_each_silent_leader_in_their_language(services, db
 
     # Running the job again (a retry, a second scheduler) queues nothing new.
     with time_machine.travel(REMINDER_AT, tick=False):
-        assert monthly_reminder(services) == 0
+        assert monthly_reminder(services, REMINDER_AT) == 0
     db.rollback()
     assert db.scalar(select(func.count(OutboxMessage.id))) == 2
 
@@ -138,14 +138,14 @@ def test_second_nudge_only_to_the_still_silent(services, db, emulator):
     w.org(paused_later)
     db.commit()
     with time_machine.travel(REMINDER_AT, tick=False):
-        assert monthly_reminder(services) == 3
+        assert monthly_reminder(services, REMINDER_AT) == 3
 
     w.report(org, reports_after_reminder, date(2026, 11, 26))
     db.add(MemberPreference(member_id=paused_later.id, reminders_paused_at=REMINDER_AT))
     db.commit()
     with time_machine.travel(NUDGE_AT, tick=False):
-        assert second_nudge(services) == 1
-        assert second_nudge(services) == 0  # re-run: nothing new
+        assert second_nudge(services, NUDGE_AT) == 1
+        assert second_nudge(services, NUDGE_AT) == 0  # re-run: nothing new
     deliver_all(services, NUDGE_AT)
     assert len(emulator.messages_for(stays_silent.line_user_id)) == 2
     assert "สิ้นเดือน" in emulator.messages_for(stays_silent.line_user_id)[-1]["text"]
@@ -163,7 +163,7 @@ def test_a_large_audience_is_multicast_in_batches_of_500(services, db, emulator)
         w.org(w.leader())
     db.commit()
     with time_machine.travel(REMINDER_AT, tick=False):
-        assert monthly_reminder(services) == 1001
+        assert monthly_reminder(services, REMINDER_AT) == 1001
     deliver_all(services)
     multicasts = [r for r in emulator.requests if r.path == "/v2/bot/message/multicast"]
     assert sorted(len(r.json["to"]) for r in multicasts) == [500, 500]
@@ -176,9 +176,9 @@ def test_next_month_reminds_again(services, db, emulator):
     w.org(leader)
     db.commit()
     with time_machine.travel(REMINDER_AT, tick=False):
-        assert monthly_reminder(services) == 1
+        assert monthly_reminder(services, REMINDER_AT) == 1
     with time_machine.travel(datetime(2026, 12, 25, 2, 0, tzinfo=timezone.utc), tick=False):
-        assert monthly_reminder(services) == 1
+        assert monthly_reminder(services, datetime(2026, 12, 25, 2, 0, tzinfo=timezone.utc)) == 1
     db.rollback()
     assert set(db.scalars(select(OutboxMessage.dedupe_key))) == {"reminder:2026-11:th#1", "reminder:2026-12:th#1"}
 
@@ -189,18 +189,18 @@ def test_leader_stops_and_resumes_reminders_by_chat(chat, services, db, emulator
     World(db).org(member)
     db.commit()
     with time_machine.travel(REMINDER_AT, tick=False):
-        assert monthly_reminder(services) == 1
+        assert monthly_reminder(services, REMINDER_AT) == 1
     deliver_all(services)
     leader.seen = len(leader.all_messages()) - 1  # read the reminder as the latest message
     assert "หยุดเตือน" in leader.chips()
     leader.tap("หยุดเตือน")
     assert "หยุดเตือน" in leader.last_text() and "เตือนอีกครั้ง" in leader.chips()
     with time_machine.travel(datetime(2026, 12, 25, 2, 0, tzinfo=timezone.utc), tick=False):
-        assert monthly_reminder(services) == 0
+        assert monthly_reminder(services, datetime(2026, 12, 25, 2, 0, tzinfo=timezone.utc)) == 0
     leader.say("เตือนอีกครั้ง")
     assert "เปิดการเตือน" in leader.last_text()
     with time_machine.travel(datetime(2026, 12, 25, 2, 0, tzinfo=timezone.utc), tick=False):
-        assert monthly_reminder(services) == 1
+        assert monthly_reminder(services, datetime(2026, 12, 25, 2, 0, tzinfo=timezone.utc)) == 1
 
 
 def test_nudge_day_and_month_bounds():

@@ -22,7 +22,7 @@ from bot import ui
 from bot.app import create_app
 from bot.delivery.outbox import enqueue
 from bot.emulator import LineEmulator
-from bot.models import Member, ProcessedEvent, Role, RoleGrant
+from bot.models import Member, ProcessedEvent, Role, RoleGrant, utcnow
 from bot.models.delivery import JobRun
 
 from .conftest import TOKEN, _clean
@@ -185,7 +185,7 @@ def test_pushes_appear_in_the_recipient_chat(sim, db):
     coordinator = persona(client, "ผู้ประสาน", kind="coordinator", scope="province:50")
     services = app.extensions["khabuan"]
     with services.session_factory() as session, session.begin():
-        enqueue(session, [coordinator], [ui.text("แจ้งเตือนทดสอบ")], kind="test")
+        enqueue(session, [coordinator], [ui.text("แจ้งเตือนทดสอบ")], now=utcnow(), kind="test")
     services.sender.deliver()
     last = transcript(client, coordinator)[-1]
     assert last["via"] == "push" and last["message"]["text"] == "แจ้งเตือนทดสอบ"
@@ -234,6 +234,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.real_clock
 def test_serve_without_credentials_runs_everything_and_stops_on_ctrl_c(tmp_path: Path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "DATABASE_URL"))}

@@ -33,6 +33,10 @@ from bot.roles import grant, revoke
 from .conftest import SECRET, TOKEN
 from .test_registration import register
 
+# Items open and close at times relative to "now", sessions are dated, pickers offer dates: all
+# of it runs on a clock stopped at a mid-month weekday morning (tests/clock.py).
+pytestmark = pytest.mark.usefixtures("frozen_now")
+
 SECRETARIAT = "U" + "5" * 32
 OUTSIDER = "U" + "6" * 32
 # Delegates: two in the north (Chiang Mai province seat, a northern group seat), one in Bangkok's
@@ -496,7 +500,7 @@ def test_reminders_go_only_to_those_who_have_not_voted(chat, db, services):
     assert "อย่าลืมลงคะแนน" in delegates[2].all_messages()[-2]["text"]
 
 
-def test_jobs_open_and_close_on_time_once(chat, db, services):
+def test_jobs_open_and_close_on_time_once(chat, db, services, clock_at):
     secretariat = make_secretariat(chat, db)
     delegates = make_delegates(chat, db, DELEGATES[:2])
     now = utcnow()
@@ -509,6 +513,7 @@ def test_jobs_open_and_close_on_time_once(chat, db, services):
     db.commit()
     assert db.get(AgendaItem, missed.id).status is ItemStatus.SCHEDULED
     assert db.scalar(select(func.count()).select_from(Ballot).where(Ballot.item_id == item.id)) == 2
+    clock_at.move_to(now + timedelta(minutes=6))  # the ballots were queued at the opening, 5 minutes on
     services.sender.deliver()
     cast(delegates[0], "เห็นด้วย")
     db.rollback()  # end the read snapshot before writing (SQLite refuses a stale writer)
@@ -516,6 +521,7 @@ def test_jobs_open_and_close_on_time_once(chat, db, services):
     assert assembly.close_due_items(db, item.closes_at, tz) == 1
     assert assembly.close_due_items(db, item.closes_at + timedelta(minutes=1), tz) == 0
     db.commit()
+    clock_at.move_to(item.closes_at + timedelta(minutes=1))
     services.sender.deliver()
     card = secretariat.all_messages()[-1]
     # 1 of 2 voted: exactly half is not "more than half", so no quorum and no decision.

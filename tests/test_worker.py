@@ -143,9 +143,10 @@ def test_jobs_cli_lists_and_runs_housekeeping(app, services):
             ProcessedEvent(webhook_event_id="old", event_type="message", processed_at=now - timedelta(days=8)),
             ProcessedEvent(webhook_event_id="recent", event_type="message", processed_at=now - timedelta(days=1)),
             OutboxMessage(kind="old", recipients=["U1"], messages=[{"type": "text", "text": "x"}],
-                          status=OutboxStatus.SENT, sent_at=now - timedelta(days=31)),
+                          status=OutboxStatus.SENT, sent_at=now - timedelta(days=31),
+                          next_attempt_at=now - timedelta(days=31), created_at=now - timedelta(days=31)),
             OutboxMessage(kind="pending", recipients=["U2"], messages=[{"type": "text", "text": "y"}],
-                          created_at=now - timedelta(days=40)),
+                          next_attempt_at=now - timedelta(days=40), created_at=now - timedelta(days=40)),
         ])
     runner = app.test_cli_runner()
     listing = runner.invoke(khabuan, ["jobs", "list"])
@@ -295,6 +296,7 @@ def _pid(run: JobRun) -> int:
     return int(run.runner.split(":")[1])
 
 
+@pytest.mark.real_clock
 def test_two_workers_one_scheduler_and_failover_on_sigterm(services, settings, tmp_path):
     logs = [tmp_path / "worker1.log", tmp_path / "worker2.log"]
     first = _start_worker(settings, logs[0])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from itertools import islice
 
 from linebot.v3.messaging import Message
@@ -18,12 +19,16 @@ def enqueue(
     recipients: Sequence[str],
     messages: Sequence[Message],
     *,
+    now: datetime,
     kind: str,
     priority: int = Priority.NORMAL,
     urgent: bool = False,
     dedupe_key: str | None = None,
 ) -> list[OutboxMessage]:
     """Queue the same messages for recipients: one push each for groups, multicasts of ≤ 500 users.
+
+    `now` is the caller's clock (the event's or the job's): the rows are due and stamped from it,
+    never from the wall clock, so a job run for a given moment queues what that moment would.
 
     With a dedupe_key, a second call with the same key queues nothing: the same
     push is never sent twice, even if the job that queues it runs twice.
@@ -49,7 +54,8 @@ def enqueue(
         # Batch numbers keep the unique key per row; "#1" exists whenever the push was queued.
         key = None if dedupe_key is None else f"{dedupe_key}#{n}"
         row = OutboxMessage(kind=kind, recipients=batch, messages=payload, priority=int(priority),
-                            urgent=urgent, dedupe_key=key, cost=len(batch))
+                            urgent=urgent, dedupe_key=key, cost=len(batch), next_attempt_at=now,
+                            created_at=now)
         session.add(row)
         rows.append(row)
     session.flush()
@@ -61,6 +67,7 @@ def enqueue_users(
     user_ids: Iterable[str],
     messages: Sequence[Message],
     *,
+    now: datetime,
     kind: str,
     priority: int = Priority.NORMAL,
     urgent: bool = False,
@@ -84,5 +91,6 @@ def enqueue_users(
         count += 1
         session.execute(insert(OutboxMessage).values(
             kind=kind, recipients=batch, messages=payload, priority=int(priority), urgent=urgent,
-            dedupe_key=None if dedupe_key is None else f"{dedupe_key}#{count}", cost=len(batch)))
+            dedupe_key=None if dedupe_key is None else f"{dedupe_key}#{count}", cost=len(batch),
+            next_attempt_at=now, created_at=now))
     return count

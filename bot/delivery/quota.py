@@ -108,9 +108,7 @@ def notify_secretariat(session: Session, settings: Settings, now: datetime, *,
     for locale, users in sorted(by_locale.items()):
         with use_locale(locale):
             message = text(_("quota.low_notice", remaining=f"{remaining:,}", queued=f"{queued:,}"))
-        rows = enqueue(session, users, [message], kind=NOTICE_KIND, priority=Priority.HIGH, urgent=True,
-                       dedupe_key=f"{NOTICE_KIND}:{month}:{locale}")
-        for row in rows:
-            row.next_attempt_at = now  # due from the moment the shortage was seen, on the caller's clock
+        rows = enqueue(session, users, [message], now=now, kind=NOTICE_KIND, priority=Priority.HIGH,
+                       urgent=True, dedupe_key=f"{NOTICE_KIND}:{month}:{locale}")
         ids += [row.id for row in rows]
     return ids

@@ -163,7 +163,7 @@ def send_notice(session: Session, notice: MeetingNotice, now: datetime, tz: Zone
     for locale, people in sorted(_by_locale(recipients).items()):
         with use_locale(locale):
             enqueue_users(session, (line_id for _id, line_id in people), notice_messages(notice, tz, locale),
-                          kind="meeting.notice", priority=Priority.NORMAL,
+                          now=now, kind="meeting.notice", priority=Priority.NORMAL,
                           dedupe_key=f"meeting:{notice.id}:notice:{locale}")
     return len(recipients)
 
@@ -176,7 +176,8 @@ def _answered(session: Session, notice: MeetingNotice) -> list[tuple[int, str, s
                Member.active.is_(True), Member.erased_at.is_(None)).order_by(Member.id)).all()
 
 
-def tell_answered(session: Session, notice: MeetingNotice, tz: ZoneInfo, *, what: str, key: str) -> int:
+def tell_answered(session: Session, notice: MeetingNotice, now: datetime, tz: ZoneInfo, *, what: str,
+                  key: str) -> int:
     """Queue a card (reminder, change, cancellation) to those who said going or not sure."""
     people = _answered(session, notice)
     for locale, rows in sorted(_by_locale(people).items()):
@@ -184,7 +185,7 @@ def tell_answered(session: Session, notice: MeetingNotice, tz: ZoneInfo, *, what
             heading = _(what, title=notice.title)
             card = notice_card(notice, tz, locale, with_answers=what != N_("meeting.cancelled_card"),
                                heading=heading)
-            enqueue_users(session, (line_id for _id, line_id in rows), [card], kind=f"meeting.{key}",
+            enqueue_users(session, (line_id for _id, line_id in rows), [card], now=now, kind=f"meeting.{key}",
                           priority=Priority.HIGH if key != "reminder" else Priority.NORMAL,
                           dedupe_key=f"meeting:{notice.id}:r{notice.revision}:{key}:{locale}")
     return len(people)
@@ -359,7 +360,7 @@ def cancel(ctx: Context, inp: Input) -> list[Message]:
     was_sent = notice.status is NoticeStatus.SENT
     notice.status, notice.cancelled_at = NoticeStatus.CANCELLED, ctx.now
     notice.revision += 1
-    told = tell_answered(ctx.session, notice, ctx.settings.timezone, what=N_("meeting.cancelled_card"),
+    told = tell_answered(ctx.session, notice, ctx.now, ctx.settings.timezone, what=N_("meeting.cancelled_card"),
                          key="cancelled") if was_sent else 0
     return [ui.text(_("meeting.cancelled", n=thai.format_number(told, ctx.locale)), menu_chips(ctx))]
 
@@ -378,7 +379,8 @@ def move(ctx: Context, inp: Input) -> list[Message]:
         return [ui.text(_("meeting.when_past"))]
     notice.starts_at = at
     notice.revision += 1
-    told = tell_answered(ctx.session, notice, ctx.settings.timezone, what=N_("meeting.changed_card"), key="changed")
+    told = tell_answered(ctx.session, notice, ctx.now, ctx.settings.timezone, what=N_("meeting.changed_card"),
+                         key="changed")
     return [ui.text(_("meeting.moved", n=thai.format_number(told, ctx.locale)), _manage_chips(notice))]
 
 
@@ -505,9 +507,8 @@ def upcoming_meetings(ctx: Context, inp: Input) -> list[Message]:
 # ---- jobs -------------------------------------------------------------------------------------
 
 
-def send_due(services: Services, now: datetime | None = None) -> int:
+def send_due(services: Services, now: datetime) -> int:
     """Send scheduled notices whose time has come (each in its own transaction)."""
-    now = now or utcnow()
     sent = 0
     with services.session_factory() as reader:
         due = list(reader.scalars(select(MeetingNotice.id).where(
@@ -521,9 +522,8 @@ def send_due(services: Services, now: datetime | None = None) -> int:
     return sent
 
 
-def remind_tomorrow(services: Services, now: datetime | None = None) -> int:
+def remind_tomorrow(services: Services, now: datetime) -> int:
     """The day before a meeting: those going or not sure get a reminder (once per revision)."""
-    now = now or utcnow()
     tz = services.settings.timezone
     tomorrow = now.astimezone(tz).date() + timedelta(days=1)
     start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=tz)
@@ -532,7 +532,7 @@ def remind_tomorrow(services: Services, now: datetime | None = None) -> int:
         for notice in session.scalars(select(MeetingNotice).where(
                 MeetingNotice.status == NoticeStatus.SENT, MeetingNotice.starts_at >= start,
                 MeetingNotice.starts_at < start + timedelta(days=1))):
-            told += tell_answered(session, notice, tz, what=N_("meeting.reminder_card"), key="reminder")
+            told += tell_answered(session, notice, now, tz, what=N_("meeting.reminder_card"), key="reminder")
     return told
 
 

@@ -118,7 +118,8 @@ def notify_certifiers(ctx: Context, org: Organization) -> int:
         by_locale.setdefault(m.locale, []).append(m.line_user_id)
     for locale, users in by_locale.items():
         with use_locale(locale):
-            rows = enqueue(ctx.session, users, [certification_card(org, locale)], kind="org.certification_request",
+            rows = enqueue(ctx.session, users, [certification_card(org, locale)], now=ctx.now,
+                           kind="org.certification_request",
                            priority=Priority.NORMAL, dedupe_key=f"org:{org.id}:request:{locale}")
         ctx.after_commit.extend(r.id for r in rows)
     return len(certifiers)
@@ -147,7 +148,7 @@ def _tell_leader(ctx: Context, org: Organization, key: str, **params: object) ->
         return
     with use_locale(leader.locale):
         message = ui.text(_(key, name=org.name, **params))
-    rows = enqueue(ctx.session, [leader.line_user_id], [message], kind=f"org.{org.status.value}",
+    rows = enqueue(ctx.session, [leader.line_user_id], [message], now=ctx.now, kind=f"org.{org.status.value}",
                    priority=Priority.HIGH, urgent=False, dedupe_key=f"org:{org.id}:outcome")
     ctx.after_commit.extend(r.id for r in rows)
 

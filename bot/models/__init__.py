@@ -1,6 +1,6 @@
 """All models, importable from one place (Alembic autogenerate needs them all loaded)."""
 from .assembly import AgendaItem, AssemblySession, Ballot, DecisionRule, ItemStatus, Vote, VoteChange
-from .base import Base, UTCDateTime, utcnow
+from .base import Base, UTCDateTime, happening_at, utcnow
 from .conversation import ConversationState, ProcessedEvent
 from .delivery import OutboxMessage, OutboxStatus, Priority
 from .groups import BoundGroup
@@ -12,7 +12,7 @@ from .reports import ActivityReport, ActivityType, BudgetSource, MemberPreferenc
 
 __all__ = [
     "AgendaItem", "AssemblySession", "Ballot", "DecisionRule", "ItemStatus", "Vote", "VoteChange",
-    "Base", "UTCDateTime", "utcnow",
+    "Base", "UTCDateTime", "happening_at", "utcnow",
     "ConversationState", "ProcessedEvent",
     "OutboxMessage", "OutboxStatus", "Priority",
     "Province", "ProvinceGroup", "Region", "StrategicIssue",

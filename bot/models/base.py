@@ -1,6 +1,9 @@
 """Declarative base and the column types every model shares."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
@@ -16,8 +19,31 @@ NAMING = {
 }
 
 
+# The moment the current unit of work happens at: a webhook event's time, or a job's fire time.
+# Rows stamped by a column default (created_at, updated_at…) take it, so a job run for a given
+# moment writes what that moment would, and a test's clock reaches every stamp.
+_unit_now: ContextVar[datetime | None] = ContextVar("khabuan_unit_now", default=None)
+
+
+@contextmanager
+def happening_at(now: datetime) -> Iterator[datetime]:
+    """Run a unit of work (an event, a job) at `now`: every default time stamp inside uses it."""
+    if now.tzinfo is None:
+        raise ValueError("happening_at needs an aware datetime")
+    token = _unit_now.set(now)
+    try:
+        yield now
+    finally:
+        _unit_now.reset(token)
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """The current unit of work's moment if there is one (see happening_at), else the wall clock.
+
+    Edges read it once (the webhook per event, the worker per pass, the CLI per command) and pass
+    the result down as `now`; code below the edges takes `now` from its caller.
+    """
+    return _unit_now.get() or datetime.now(timezone.utc)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

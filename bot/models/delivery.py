@@ -53,12 +53,13 @@ class OutboxMessage(Base):
     urgent: Mapped[bool] = mapped_column(default=False)  # may be sent during quiet hours
     status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Stamped by the caller's clock (enqueue's `now`), never a wall-clock default: see enqueue().
+    next_attempt_at: Mapped[datetime]
     # A worker leases rows with an atomic UPDATE (works on SQLite and PostgreSQL alike).
     claimed_until: Mapped[datetime | None]
     claim_token: Mapped[str | None] = mapped_column(String(36), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 
 
