@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import Flask
@@ -50,9 +49,11 @@ def build_services(settings: Settings) -> Services:
 
 def create_app(settings: Settings | None = None, *, emulator: LineEmulator | None = None) -> Flask:
     """The app; given the emulator it talks to (`khabuan serve` without a channel), also /simulator."""
-    app = Flask(__name__, instance_relative_config=True)
-    settings = settings or load_settings(instance_path=Path(app.instance_path))
+    # ./instance of the folder the command runs in (or KHABUAN_INSTANCE_PATH), not Flask's guess,
+    # which for an installed package is a folder next to it (site-packages, or <prefix>/var).
+    settings = settings or load_settings()
     settings.instance_path.mkdir(parents=True, exist_ok=True)
+    app = Flask(__name__, instance_path=str(settings.instance_path.absolute()), instance_relative_config=True)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["khabuan"] = build_services(settings)
     if not logging.getLogger().handlers:

@@ -47,14 +47,38 @@ class Settings:
 def _parse_clock(name: str, value: str) -> time:
     try:
         hours, minutes = value.split(":")
+        if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+            raise ValueError(value)
         return time(int(hours), int(minutes))
     except ValueError:
         raise ConfigError(f"{name} must look like 21:00, got {value!r}") from None
 
 
+# Values of BOT_QUIET_HOURS that mean "no quiet hours" (any case); so does an empty value.
+QUIET_HOURS_OFF = ("off", "none")
+
+
+def _parse_quiet_hours(value: str) -> tuple[time, time]:
+    """`21:00-07:00`, or `off`: no quiet hours (kept as an empty window, start == end)."""
+    value = value.strip()
+    if not value or value.lower() in QUIET_HOURS_OFF:
+        return time(0, 0), time(0, 0)
+    try:
+        start, end = value.split("-")
+        return _parse_clock("BOT_QUIET_HOURS", start.strip()), _parse_clock("BOT_QUIET_HOURS", end.strip())
+    except (ValueError, ConfigError):
+        raise ConfigError(f"BOT_QUIET_HOURS must look like 21:00-07:00, or be off, got {value!r}") from None
+
+
 def load_settings(environ: dict[str, str] | None = None, instance_path: Path | None = None) -> Settings:
+    """Settings from `environ` (default: the process environment).
+
+    The instance folder (database, photos, simulator personas) is `KHABUAN_INSTANCE_PATH`, else
+    `instance_path`, else `./instance` of the folder the command runs in, never a place inside
+    the installed package. It is made absolute here, so a later change of directory cannot move it.
+    """
     env = dict(os.environ if environ is None else environ)
-    instance = Path(env.get("KHABUAN_INSTANCE_PATH") or instance_path or Path.cwd() / "instance")
+    instance = Path(env.get("KHABUAN_INSTANCE_PATH") or instance_path or Path.cwd() / "instance").absolute()
 
     tz_name = env.get("BOT_TIMEZONE", "Asia/Bangkok")
     try:
@@ -86,11 +110,7 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
     if bool(secret) != bool(token):
         raise ConfigError("Set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN, or neither")
 
-    quiet = env.get("BOT_QUIET_HOURS", "21:00-07:00")
-    try:
-        start, end = quiet.split("-")
-    except ValueError:
-        raise ConfigError(f"BOT_QUIET_HOURS must look like 21:00-07:00, got {quiet!r}") from None
+    quiet_start, quiet_end = _parse_quiet_hours(env.get("BOT_QUIET_HOURS", "21:00-07:00"))
 
     return Settings(
         channel_secret=secret,
@@ -100,6 +120,6 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
         timezone=tz,
         default_locale=locale,
         instance_path=instance,
-        quiet_start=_parse_clock("BOT_QUIET_HOURS", start),
-        quiet_end=_parse_clock("BOT_QUIET_HOURS", end),
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
     )

@@ -191,6 +191,60 @@ def test_pushes_appear_in_the_recipient_chat(sim, db):
     assert last["via"] == "push" and last["message"]["text"] == "แจ้งเตือนทดสอบ"
 
 
+def test_chat_says_which_pushes_quiet_hours_hold_and_until_when(sim):
+    """A push queued at 22:00 waits for 07:00: the chat's JSON says so, with the time, until it goes."""
+    from datetime import datetime, time as clock
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    client, emulator, app = sim
+    services = app.extensions["khabuan"]
+    services.settings = services.sender.settings = replace(services.settings, quiet_start=clock(21),
+                                                           quiet_end=clock(7))
+    bkk = ZoneInfo("Asia/Bangkok")
+    leader, other = persona(client, "สมศรี"), persona(client, "สมชาย")
+    assert client.get(f"/simulator/api/chats/{leader}").json["held"] is None
+    with time_machine.travel(datetime(2026, 11, 27, 22, 0, tzinfo=bkk), tick=False):
+        with services.session_factory() as session, session.begin():
+            enqueue(session, [leader], [ui.text("สรุปประจำวัน")], kind="digest")
+            enqueue(session, [leader], [ui.text("เตือนรายงาน")], kind="reminder")
+            enqueue(session, [other], [ui.text("ด่วน")], kind="vote.open", urgent=True)
+        services.sender.deliver()
+        held = client.get(f"/simulator/api/chats/{leader}").json["held"]
+        assert held["count"] == 2 and len(held["rows"]) == 2
+        assert datetime.fromisoformat(held["until"]) == datetime(2026, 11, 28, 7, 0, tzinfo=bkk)
+        assert held["notice"] == ("มีข้อความรอส่ง 2 ข้อความ จะส่งหลังช่วงเวลางดส่ง (21:00–07:00 น.) "
+                                  "เวลา 07:00 น.")
+        assert client.get(f"/simulator/api/chats/{other}").json["held"] is None  # urgent: already sent
+        assert [m["message"]["text"] for m in transcript(client, other) if m.get("via") == "push"] == ["ด่วน"]
+    with time_machine.travel(datetime(2026, 11, 28, 7, 0, tzinfo=bkk), tick=False):
+        assert client.get(f"/simulator/api/chats/{leader}").json["held"] is None  # due now: the worker sends
+        services.sender.deliver()
+        assert client.get(f"/simulator/api/chats/{leader}").json["held"] is None
+    pushed = [m["message"]["text"] for m in transcript(client, leader) if m.get("via") == "push"]
+    assert pushed == ["สรุปประจำวัน", "เตือนรายงาน"]
+
+
+def test_chat_names_nothing_held_when_quiet_hours_are_off(sim):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from bot.config import load_settings
+
+    client, emulator, app = sim
+    services = app.extensions["khabuan"]
+    off = load_settings({"BOT_QUIET_HOURS": "off"})
+    services.settings = replace(services.settings, quiet_start=off.quiet_start, quiet_end=off.quiet_end)
+    leader = persona(client)
+    with time_machine.travel(datetime(2026, 11, 27, 23, 0, tzinfo=ZoneInfo("Asia/Bangkok")), tick=False):
+        with services.session_factory() as session, session.begin():
+            enqueue(session, [leader], [ui.text("สรุปประจำวัน")], kind="digest")
+        assert client.get(f"/simulator/api/chats/{leader}").json["held"] is None
+
+
 def test_clock_lists_jobs_and_runs_one_like_the_cli(sim, db):
     client, _emu, _app = sim
     jobs = client.get("/simulator/api/jobs").json

@@ -1,8 +1,9 @@
 """Quiet hours: non-urgent pushes wait until morning (in the movement's time zone).
 
 The window may cross midnight (21:00–07:00) or not (12:00–13:00); equal start and end
-means no quiet hours. Everything takes and returns aware UTC datetimes and converts to
-local time only to compare clock times, so DST-free Bangkok and any other zone work alike.
+means no quiet hours (what `BOT_QUIET_HOURS=off` gives). Everything takes and returns aware
+UTC datetimes and converts to local time only to compare clock times, so DST-free Bangkok and
+any other zone work alike.
 """
 from __future__ import annotations
 

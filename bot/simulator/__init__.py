@@ -13,6 +13,7 @@ import json
 import secrets
 import threading
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from ..emulator import LineEmulator
 from ..emulator import events as ev
+from ..i18n import _, use_locale
 from ..line import LineApiError
 from ..models import Member, Province, Region, Role, utcnow
 from ..roles import ScopeError, grant, parse_scope
@@ -345,8 +347,41 @@ def counts() -> Response:
 
 @bp.get("/api/chats/<chat_id>")
 def transcript(chat_id: str) -> Response:
+    """The chat, and its pushes the outbox holds back for quiet hours (the page says until when)."""
     _persona(chat_id)
-    return jsonify(messages=_state().transcript(chat_id))
+    return jsonify(messages=_state().transcript(chat_id), held=held_by_quiet_hours(_services(), chat_id, utcnow()))
+
+
+def held_by_quiet_hours(services: Any, chat_id: str, now: datetime) -> dict[str, Any] | None:
+    """Pending non-urgent pushes to `chat_id` that quiet hours keep back at `now`, and until when.
+
+    None when nothing is held. The sender does not reschedule such rows, it skips them while the
+    window lasts; so a row is held when the moment it is due falls inside quiet hours.
+    """
+    from ..delivery.quiet import quiet_ends_at
+    from ..models import OutboxMessage, OutboxStatus
+
+    s = services.settings
+    with services.session_factory() as session:
+        rows = session.execute(
+            select(OutboxMessage.id, OutboxMessage.recipients, OutboxMessage.next_attempt_at)
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.urgent.is_(False))
+            .order_by(OutboxMessage.id)).all()
+    held = []
+    for row in rows:
+        if chat_id not in row.recipients:
+            continue
+        due = max(row.next_attempt_at, now)
+        until = quiet_ends_at(due, s.quiet_start, s.quiet_end, s.timezone)
+        if until > due:
+            held.append({"id": row.id, "until": until.isoformat()})
+    if not held:
+        return None
+    until = max(datetime.fromisoformat(h["until"]) for h in held).astimezone(s.timezone)
+    with use_locale(s.default_locale):
+        notice = _("simulator.quiet_hold", n=len(held), start=f"{s.quiet_start:%H:%M}",
+                   end=f"{s.quiet_end:%H:%M}", time=f"{until:%H:%M}")
+    return {"count": len(held), "until": until.isoformat(), "rows": held, "notice": notice}
 
 
 # ---- clock, request log, rich menu ----------------------------------------------------------

@@ -15,6 +15,8 @@ import pytest
 from bot.i18n import _, use_locale
 from bot.jobs import build_registry
 
+from .conftest import ARTIFACTS
+
 TIMEOUT = 15_000  # ms: a push goes outbox → worker (0.2 s poll) → emulator → page poll (0.7 s)
 
 
@@ -227,3 +229,90 @@ def test_group_receives_a_digest_fired_from_the_clock_panel(scenario, page, shot
     shot(page, "group-digest")
     digest = " ".join(page.locator("#messages .row.bot").all_inner_texts()[before:])
     assert "เชียงใหม่" in digest  # the day's report, counted under its province
+
+
+# ---- quiet hours, status colours, a 360-px phone ----------------------------------------------------
+
+
+def test_chat_tells_when_a_push_waits_for_quiet_hours(scenario, page, shot, live):
+    """Quiet hours around the present moment: the push waits, and the chat says until when."""
+    from dataclasses import replace
+
+    from bot import ui
+    from bot.delivery.outbox import enqueue
+
+    services = live.app.extensions["khabuan"]
+    original = services.settings
+    bkk = ZoneInfo("Asia/Bangkok")
+    now = datetime.now(bkk).replace(second=0, microsecond=0)
+    start, end = (now - timedelta(hours=1)).time(), (now + timedelta(hours=1)).time()
+    leader = next(p.id for p in live.app.extensions["khabuan_simulator"].personas.values() if p.name == "สมศรี ใจดี")
+    phone = Phone(page)
+    phone.open("สมศรี ใจดี")
+    assert page.locator("#held").is_hidden()
+    try:
+        services.settings = services.sender.settings = replace(original, quiet_start=start, quiet_end=end)
+        with services.session_factory() as session, session.begin():
+            enqueue(session, [leader], [ui.text("สรุปกิจกรรมประจำวัน")], kind="digest")
+        notice = page.locator("#held")
+        notice.wait_for(state="visible", timeout=TIMEOUT)
+        assert f"{end:%H:%M} น." in notice.inner_text() and "ช่วงเวลางดส่ง" in notice.inner_text()
+        assert "สรุปกิจกรรมประจำวัน" not in phone.transcript()  # held: the worker does not send it
+        shot(page, "held-by-quiet-hours")
+    finally:
+        services.settings = services.sender.settings = original
+    phone.wait_for_text("สรุปกิจกรรมประจำวัน")  # quiet hours over: the worker sends it
+    page.locator("#held").wait_for(state="hidden", timeout=TIMEOUT)
+
+
+GREEN, RED = "rgb(10, 125, 59)", "rgb(170, 0, 0)"
+
+
+def test_success_is_not_shown_in_red(scenario, page, live):
+    page.locator("#jobs tr", has_text="housekeeping").locator("button.run").click()
+    page.wait_for_function("() => document.querySelector('#status').textContent.startsWith('housekeeping:')",
+                           timeout=TIMEOUT)
+    status = page.locator("#status")
+    assert status.inner_text().startswith("housekeeping: done")
+    assert status.evaluate("e => getComputedStyle(e).color") == GREEN
+    accepted = page.locator("#log li.ok .code").first
+    assert accepted.inner_text() == "200" and accepted.evaluate("e => getComputedStyle(e).color") == GREEN
+    # What LINE would refuse stays red, and says so; the emulator's own 200 is not what is wrong.
+    refused = page.locator("#log li.violation")
+    if refused.count():
+        assert "LINE would refuse" in refused.first.inner_text()
+    page.evaluate("() => say('no such persona')")  # a failure keeps the red
+    assert status.evaluate("e => getComputedStyle(e).color") == RED
+
+
+def test_simulator_fits_a_360_px_phone(scenario, browser, live, shot):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="th-TH", is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    small = context.new_page()
+    errors: list[str] = []
+    small.on("pageerror", lambda exc: errors.append(str(exc)))
+    fits = "() => document.documentElement.scrollWidth <= 360"
+    try:
+        small.goto(live.url)
+        small.locator("#personas li").first.wait_for(timeout=TIMEOUT)
+        assert small.evaluate(fits), small.evaluate("() => document.documentElement.scrollWidth")
+        # The chat comes first: its area starts at the top of the page, above the persona list.
+        area, side = small.locator("#phone-area").bounding_box(), small.locator("#side").bounding_box()
+        assert area["y"] < side["y"]
+        phone = Phone(small)
+        phone.open("สมศรี ใจดี")
+        assert small.evaluate(fits), small.evaluate("() => document.documentElement.scrollWidth")
+        box = small.locator("#text").bounding_box()
+        assert small.locator("#text").is_visible()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 740, box  # on screen, no scrolling needed
+        phone.say("ช่วยเหลือ")  # usable: typing and sending work on the small screen
+        assert small.evaluate(fits), small.evaluate("() => document.documentElement.scrollWidth")
+        small.screenshot(path=str(ARTIFACTS / "simulator-phone-360-chat.png"))
+        shot(small, "phone-360-whole-page")
+        # The panels are below the chat, reachable by scrolling.
+        small.locator("#jobs").scroll_into_view_if_needed()
+        assert small.locator("#jobs").is_visible() and small.locator("#new-persona").is_visible()
+    finally:
+        context.close()
+    assert not errors, errors

@@ -22,7 +22,8 @@ async function call(path, options = {}) {
   return body;
 }
 const post = (path, data) => call(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
-function say(text) { $("#status").textContent = text || ""; }
+// kind: "error" (red), "ok" (green: something worked) or "info" (grey); only failures are red.
+function say(text, kind = "error") { const s = $("#status"); s.textContent = text || ""; s.className = kind; }
 function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
 
 // ---- personas ---------------------------------------------------------------------------
@@ -73,7 +74,7 @@ $("#new-group").onsubmit = async (e) => {
 $("#grant").onsubmit = async (e) => {
   e.preventDefault();
   const f = e.target;
-  try { await post(`personas/${f.persona.value}/grant`, { role: f.role.value, scope: f.scope.value }); say("granted"); await loadState(); }
+  try { await post(`personas/${f.persona.value}/grant`, { role: f.role.value, scope: f.scope.value }); say("granted", "ok"); await loadState(); }
   catch (err) { say(err.message); }
 };
 
@@ -82,7 +83,9 @@ function openChat(id) {
   shownCount = -1;
   // Clear the other chat at once, so nothing (or nobody) mistakes it for this one while it loads.
   $("#messages").textContent = ""; $("#quick").textContent = ""; delete $("#messages").dataset.chat;
-  $("#phone").hidden = false; $("#pick-hint").hidden = true;
+  $("#phone").hidden = false; $("#pick-hint").hidden = true; $("#held").hidden = true;
+  // On a phone the persona list is below the chat: bring the chat back into view.
+  if (matchMedia("(max-width: 720px)").matches) $("#phone-area").scrollIntoView({ block: "start" });
   $("#chat-title").textContent = current.name;
   const speaker = $("#speaker"); speaker.textContent = "";
   speaker.hidden = current.kind !== "group";
@@ -123,8 +126,8 @@ function tap(action) {
     case "datetimepicker": return pickDate(action);
     case "location": $("#more").hidden = false; return $("#place").focus();
     case "camera": case "cameraRoll": return $("#photo").click();
-    case "uri": return say(`opens ${action.uri} (not followed: the simulator loads nothing from the internet)`);
-    default: return say(`action ${action.type} is not simulated`);
+    case "uri": return say(`opens ${action.uri} (not followed: the simulator loads nothing from the internet)`, "info");
+    default: return say(`action ${action.type} is not simulated`, "info");
   }
 }
 
@@ -147,8 +150,13 @@ function pickDate(action) {
 async function refreshChat() {
   if (!current) return;
   const id = current.id;
-  const { messages } = await call(`chats/${id}`);
-  if (!current || current.id !== id || messages.length === shownCount) return;
+  const { messages, held } = await call(`chats/${id}`);
+  if (!current || current.id !== id) return;
+  // Pushes the outbox keeps back for quiet hours: say so, and until when, as long as they wait.
+  const notice = $("#held");
+  notice.hidden = !held; notice.textContent = held ? held.notice : "";
+  if (held) notice.dataset.until = held.until; else delete notice.dataset.until;
+  if (messages.length === shownCount) return;
   shownCount = messages.length;
   const box = $("#messages"); box.textContent = "";
   for (const entry of messages) {
@@ -299,7 +307,7 @@ async function refreshJobs() {
     tr.append(el("td", "", job.name), el("td", "", job.next || "–"), el("td", "last", job.last || "never"));
     const td = el("td"); const run = el("button", "run", "run now"); run.type = "button";
     run.onclick = async () => {
-      try { const r = await post(`jobs/${encodeURIComponent(job.name)}/run`, {}); say(`${job.name}: ${r.status}${r.error ? " " + r.error : ""}`); }
+      try { const r = await post(`jobs/${encodeURIComponent(job.name)}/run`, {}); say(`${job.name}: ${r.status}${r.error ? " " + r.error : ""}`, r.error || r.status === "failed" ? "error" : "ok"); }
       catch (err) { say(err.message); }
       refreshJobs();
     };
@@ -313,7 +321,11 @@ async function refreshLog() {
   for (const r of requests) {
     logSince = r.index + 1;
     const li = el("li", r.violation ? "violation" : r.status >= 400 ? "error" : "ok");
-    const details = el("details"); const summary = el("summary", "", `${r.at} ${r.method} ${r.path} → ${r.status}${r.errors.length ? " · " + r.errors.join("; ") : ""}`);
+    // The status code keeps its own colour (2xx green); a row is red when LINE would refuse the call,
+    // which the lenient emulator may still have answered with 200, and then it says so in words.
+    const code = el("span", "code " + (r.status < 400 ? "good" : "bad"), String(r.status));
+    const details = el("details"); const summary = el("summary", "", `${r.at} ${r.method} ${r.path} → `);
+    summary.append(code, `${r.violation && r.status < 400 ? " · LINE would refuse this" : ""}${r.errors.length ? " · " + r.errors.join("; ") : ""}`);
     details.append(summary); if (r.body) details.append(el("pre", "", r.body));
     li.append(details); log.prepend(li);
   }
