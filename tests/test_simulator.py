@@ -207,9 +207,9 @@ def test_chat_says_which_pushes_quiet_hours_hold_and_until_when(sim):
     assert client.get(f"/simulator/api/chats/{leader}").json["held"] is None
     with time_machine.travel(datetime(2026, 11, 27, 22, 0, tzinfo=bkk), tick=False):
         with services.session_factory() as session, session.begin():
-            enqueue(session, [leader], [ui.text("สรุปประจำวัน")], kind="digest")
-            enqueue(session, [leader], [ui.text("เตือนรายงาน")], kind="reminder")
-            enqueue(session, [other], [ui.text("ด่วน")], kind="vote.open", urgent=True)
+            enqueue(session, [leader], [ui.text("สรุปประจำวัน")], now=utcnow(), kind="digest")
+            enqueue(session, [leader], [ui.text("เตือนรายงาน")], now=utcnow(), kind="reminder")
+            enqueue(session, [other], [ui.text("ด่วน")], now=utcnow(), kind="vote.open", urgent=True)
         services.sender.deliver()
         held = client.get(f"/simulator/api/chats/{leader}").json["held"]
         assert held["count"] == 2 and len(held["rows"]) == 2
@@ -241,7 +241,7 @@ def test_chat_names_nothing_held_when_quiet_hours_are_off(sim):
     leader = persona(client)
     with time_machine.travel(datetime(2026, 11, 27, 23, 0, tzinfo=ZoneInfo("Asia/Bangkok")), tick=False):
         with services.session_factory() as session, session.begin():
-            enqueue(session, [leader], [ui.text("สรุปประจำวัน")], kind="digest")
+            enqueue(session, [leader], [ui.text("สรุปประจำวัน")], now=utcnow(), kind="digest")
         assert client.get(f"/simulator/api/chats/{leader}").json["held"] is None
 
 

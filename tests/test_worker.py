@@ -302,7 +302,8 @@ def test_two_workers_one_scheduler_and_failover_on_sigterm(services, settings, t
     first = _start_worker(settings, logs[0])
     second = None
     try:
-        wait_for(lambda: len(runs(services, "tick")) >= 2, what="the first worker's ticks")
+        # Generous: a cold worker process imports the whole bot first (slow on a loaded machine).
+        wait_for(lambda: len(runs(services, "tick")) >= 2, timeout=45, what="the first worker's ticks")
         second = _start_worker(settings, logs[1])
         # Let the second worker come up and contend for a few lease rounds.
         wait_for(lambda: "worker" in logs[1].read_text() and "started" in logs[1].read_text(),

@@ -253,7 +253,7 @@ def test_chat_tells_when_a_push_waits_for_quiet_hours(scenario, page, shot, live
     try:
         services.settings = services.sender.settings = replace(original, quiet_start=start, quiet_end=end)
         with services.session_factory() as session, session.begin():
-            enqueue(session, [leader], [ui.text("สรุปกิจกรรมประจำวัน")], kind="digest")
+            enqueue(session, [leader], [ui.text("สรุปกิจกรรมประจำวัน")], now=now, kind="digest")
         notice = page.locator("#held")
         notice.wait_for(state="visible", timeout=TIMEOUT)
         assert f"{end:%H:%M} น." in notice.inner_text() and "ช่วงเวลางดส่ง" in notice.inner_text()
