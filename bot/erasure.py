@@ -9,14 +9,14 @@ message, report or card stays usable (a coordinator can still certify the organi
 
 The sweep matches whole strings as stored, so it looks for every form we write a value in: the
 name as typed, the phone as digits, "081-234-5678" and the +66 forms, and the display name.
-Values shorter than MIN_NEEDLE characters are not swept (a two-letter display name would mangle
-unrelated text); they are only ever stored in `members`, which is cleared directly. The `members`
+Values shorter than MIN_NEEDLE characters are replaced only where a whole string equals them (a
+two-letter display name must not mangle every word that contains it). The `members`
 table itself is not swept: another person with the same name keeps it.
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -42,8 +42,24 @@ def phone_forms(phone: str) -> list[str]:
     return sorted(forms)
 
 
-def needles_of(member: Member) -> list[str]:
-    """What must not be left anywhere: longest first, so a longer form is replaced whole."""
+@dataclass(frozen=True)
+class Needles:
+    """What must not be left anywhere.
+
+    `parts` (MIN_NEEDLE characters or more) are replaced wherever they occur, longest first so a
+    longer form is replaced whole. `whole` (every value, short ones too) are replaced where a
+    whole string equals them: a three-letter nickname typed as the name still leaves a card's
+    "registered by" line, and "Join" keeps its "Jo".
+    """
+
+    parts: tuple[str, ...]
+    whole: frozenset[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.whole)
+
+
+def needles_of(member: Member) -> Needles:
     values: set[str] = set()
     for value in (member.full_name, member.display_name):
         if value and value.strip():
@@ -51,18 +67,22 @@ def needles_of(member: Member) -> list[str]:
             values.add(thai.normalize(value))
     if member.phone:
         values.update(phone_forms(member.phone))
-    return sorted((v for v in values if len(v) >= MIN_NEEDLE), key=len, reverse=True)
+    values.discard("")
+    parts = sorted((v for v in values if len(v) >= MIN_NEEDLE), key=len, reverse=True)
+    return Needles(tuple(parts), frozenset(values))
 
 
-def redact_text(text: str, needles: Iterable[str]) -> str:
-    for needle in needles:
+def redact_text(text: str, needles: Needles) -> str:
+    if text.strip() in needles.whole:
+        return REDACTED
+    for needle in needles.parts:
         if needle in text:
             text = text.replace(needle, REDACTED)
     return text
 
 
-def redact_value(value: Any, needles: list[str]) -> Any:
-    """A JSON value with every string's occurrences of the needles replaced (keys are ours, kept)."""
+def redact_value(value: Any, needles: Needles) -> Any:
+    """A JSON value with the needles replaced in every string (keys are ours, kept)."""
     if isinstance(value, str):
         return redact_text(value, needles)
     if isinstance(value, list):
@@ -80,7 +100,19 @@ def _searchable_columns(table):
             yield column
 
 
-def sweep(session: Session, needles: list[str]) -> int:
+def _condition(column, needles: Needles):
+    """A cheap SQL filter for rows that may hold a needle; redact_* decides for sure."""
+    if isinstance(column.type, JSON):
+        # Stored as serialized text: strings appear escaped (\uXXXX) or raw, whole ones quoted.
+        text = cast(column, Text)
+        forms = {f for n in needles.parts for f in (n, json.dumps(n)[1:-1])}
+        forms |= {f for n in needles.whole - set(needles.parts)
+                  for f in (f'"{n}"', json.dumps(n), json.dumps(n, ensure_ascii=False))}
+        return or_(*(text.contains(f, autoescape=True) for f in forms))
+    return or_(column.in_(sorted(needles.whole)), *(column.contains(n, autoescape=True) for n in needles.parts))
+
+
+def sweep(session: Session, needles: Needles) -> int:
     """Replace the needles in every text and JSON column of every table but `members`; rows changed."""
     if not needles:
         return 0
@@ -91,14 +123,7 @@ def sweep(session: Session, needles: list[str]) -> int:
         pk = list(table.primary_key.columns)
         for column in _searchable_columns(table):
             is_json = isinstance(column.type, JSON)
-            if is_json:
-                # Stored as serialized text: look for the escaped (\\uXXXX) and the raw spelling.
-                text = cast(column, Text)
-                forms = {f for n in needles for f in (n, json.dumps(n)[1:-1])}
-                condition = or_(*(text.contains(f, autoescape=True) for f in forms))
-            else:
-                condition = or_(*(column.contains(n, autoescape=True) for n in needles))
-            for row in session.execute(select(*pk, column).where(condition)).all():
+            for row in session.execute(select(*pk, column).where(_condition(column, needles))).all():
                 old = row[-1]
                 new = redact_value(old, needles) if is_json else redact_text(old, needles)
                 if new == old:

@@ -158,12 +158,35 @@ def test_erasure_time_is_the_events_not_the_wall_clock(chat, db):
     assert db.scalar(select(ConversationState)) is None
 
 
-def test_needles_cover_phone_spellings_and_skip_short_values():
+def test_needles_cover_phone_spellings_and_short_values_only_whole():
     member = Member(line_user_id=PERSON, full_name=NAME, display_name="Jo", phone=PHONE)
     needles = needles_of(member)
-    assert set(FORMS) - {DISPLAY} <= set(needles)
-    assert "Jo" not in needles  # two letters would mangle unrelated text ("Join the meeting")
+    assert set(FORMS) - {DISPLAY} <= set(needles.parts)
     assert redact_value({"a": [f"โทร {PHONE[:3]}-{PHONE[3:6]}-{PHONE[6:]}", 3]}, needles) == {"a": [f"โทร {REDACTED}", 3]}
+    # Two letters would mangle unrelated text ("Join the meeting"): replaced only as a whole value.
+    assert redact_value(["Join the meeting", "Jo"], needles) == ["Join the meeting", REDACTED]
+
+
+def test_a_short_name_on_a_queued_card_is_redacted_too(chat, db, emulator):
+    make_coordinator(chat, db)
+    person = chat.user(PERSON, "Jo")
+    person.follow()
+    person.tap("ยินยอม")
+    person.say("แดง")  # a nickname typed as the name: three characters
+    person.say(PHONE)
+    person.say("เชียงใหม่")
+    person.tap("ภาษาไทย")
+    person.tap("บันทึก")
+    emulator.fail_next(PUSH, 500, times=1)
+    register_org(person, "กลุ่มแดงเดือด")
+    db.rollback()
+    assert "แดง" in [v for _w, v in every_value(db) if _w == "outbox_messages.messages"][-1]
+    person.say("ลบข้อมูลของฉัน")
+    person.tap("ยืนยันลบ")
+    db.rollback()
+    row = db.scalar(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING))
+    body = json.dumps(row.messages, ensure_ascii=False)
+    assert '"แดง"' not in body and "กลุ่มแดงเดือด" in body  # the name line went, the org's name stayed
 
 
 def test_consent_and_erase_cards_say_what_is_kept_and_what_goes(chat):
