@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 # LINE redelivers a webhook event for at most a few hours; a week of ids is plenty for dedupe.
 EVENTS_KEPT = timedelta(days=7)
-# Sent rows hold LINE user ids and message text: keep them a month for support questions only.
+# Sent rows hold LINE user ids (their message text is cleared once LINE has it): a month, for support.
 SENT_KEPT = timedelta(days=30)
 
 

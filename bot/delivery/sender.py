@@ -190,6 +190,9 @@ class Sender:
             row.attempts += 1
             if result.ok:
                 row.status, row.sent_at, row.last_error = OutboxStatus.SENT, now, None
+                # LINE has it: the body (names, phones on a certification card…) is no longer
+                # needed, so it is not kept for the month the row stays for support questions.
+                row.messages = []
             elif result.status == 400:
                 # Our bug: retrying cannot help. Log LINE's details and the shape of the body we
                 # sent; its words may hold names and phones, so strings appear as their lengths.

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from linebot.v3.messaging import Message
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from .. import thai, ui
 from ..context import Context, Input
 from ..i18n import N_, _, set_locale
-from ..models import ConversationState, Organization, OutboxMessage, OutboxStatus, Role
+from ..erasure import erase_member
+from ..models import Organization, Role
 from ..router import Router
 from .menu import menu_chips, require_registered
 
@@ -78,23 +79,12 @@ def ask_erase(ctx: Context, inp: Input) -> list[Message]:
 
 
 def do_erase(ctx: Context, inp: Input) -> list[Message]:
-    """Remove the person's personal fields; organizations and counts stay, without them."""
+    """Remove the person's personal data everywhere; organizations and counts stay, without them."""
     member = ctx.member
     assert member is not None
     if member.erased_at is not None:
         return [ui.text(_("erase.done"))]
-    ctx.session.execute(update(Organization).where(Organization.contact_member_id == member.id)
-                        .values(contact_phone=None, contact_member_id=None))
-    for grant in list(member.roles):
-        ctx.session.delete(grant)
-    # Pushes still waiting for this person only (e.g. a reminder) would carry their name.
-    for row in ctx.session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)):
-        if row.recipients == [member.line_user_id]:
-            ctx.session.delete(row)
-    state = ctx.session.get(ConversationState, member.id)
-    if state is not None:
-        ctx.session.delete(state)
-    member.erase_personal_data()
+    erase_member(ctx.session, member, ctx.now)
     return [ui.text(_("erase.done"), [ui.Chip(_("menu.register"), ui.pb(cmd="register"))])]
 
 

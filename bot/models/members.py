@@ -56,14 +56,18 @@ class Member(Timestamped, Base):
     def is_registered(self) -> bool:
         return self.registered_at is not None and self.erased_at is None
 
-    def erase_personal_data(self) -> None:
-        """PDPA erasure: keep the row (counts, foreign keys) but not the person."""
+    def erase_personal_data(self, now: datetime) -> None:
+        """PDPA erasure: keep the row (counts, foreign keys) but not the person.
+
+        `now` is the erasure event's time (the caller's clock, not the wall clock).
+        bot.erasure.erase_member also removes the copies kept elsewhere: use that."""
         self.display_name = None
         self.full_name = None
         self.phone = None
+        self.province = None  # counts by province use organizations, not people
         self.consent_at = None
         self.registered_at = None
-        self.erased_at = utcnow()
+        self.erased_at = now
 
 
 class RoleGrant(Base):
