@@ -87,6 +87,7 @@ def test_erasure_leaves_no_name_phone_or_display_name_in_any_table(chat, db, emu
         register_org(person, "กลุ่มส่งไม่ได้")  # refused: failed for good, kept for `outbox retry`
         # A push sent before bodies were cleared on sending (or by an older version).
         db.add(OutboxMessage(kind="legacy", recipients=[COORD], status=OutboxStatus.SENT, sent_at=utcnow(),
+                             next_attempt_at=utcnow(), created_at=utcnow(),
                              messages=[{"type": "text", "text": f"ผู้ลงทะเบียน {NAME} โทร 089-123-4567"}]))
         db.commit()
         # Someone else typed the person's phone as their organization's contact, not saved yet.
