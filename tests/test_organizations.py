@@ -106,10 +106,11 @@ def test_region_scoped_secretariat_can_certify_and_double_decision_is_refused(ch
     secretariat.postback(f"a=org.approve&id={org.id}")
     secretariat.postback(f"a=org.approve&id={org.id}")
     assert "ได้รับการรับรองไปแล้ว" in secretariat.last_text()
+    # Forged ids, of no organization or not an id at all: the stale-button answer (bot.postback).
     secretariat.postback("a=org.approve&id=99999")
-    assert "ไม่พบองค์กร" in secretariat.last_text()
+    assert "ปุ่มนี้ใช้ไม่ได้แล้ว" in secretariat.last_text()
     secretariat.postback("a=org.approve&id=abc")
-    assert "ไม่พบองค์กร" in secretariat.last_text()
+    assert "ปุ่มนี้ใช้ไม่ได้แล้ว" in secretariat.last_text()
 
 
 def test_pending_list_for_coordinators(chat, db):

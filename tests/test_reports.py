@@ -22,7 +22,7 @@ from bot.models import (
     StrategicIssue,
 )
 
-from bot.ui import parse_pb
+from bot.postback import parse as parse_pb
 
 from .chat import actions_in
 from .test_registration import register
@@ -362,12 +362,13 @@ def test_another_member_cannot_withdraw_or_edit(chat, db, clock):
     save_quick_report(leader)
     [report] = reports(db)
     other = register(chat, user_id=U2, name="สมชาย ใจกล้า", phone="0898765432")
+    # Someone else's report, or none: the same stale-button answer, so ids reveal nothing.
     other.postback(f"a=report.withdraw_do&id={report.id}")
-    assert "เฉพาะผู้ส่งรายงาน" in other.last_text()
+    assert "ปุ่มนี้ใช้ไม่ได้แล้ว" in other.last_text()
     other.postback(f"a=report.edit&id={report.id}")
-    assert "เฉพาะผู้ส่งรายงาน" in other.last_text()
+    assert "ปุ่มนี้ใช้ไม่ได้แล้ว" in other.last_text()
     other.postback("a=report.withdraw&id=999999")
-    assert "เฉพาะผู้ส่งรายงาน" in other.last_text()
+    assert "ปุ่มนี้ใช้ไม่ได้แล้ว" in other.last_text()
     assert reports(db)[0].withdrawn_at is None
 
 

@@ -16,7 +16,8 @@ from linebot.v3.messaging import Message
 from .. import thai
 from ..context import Context, Input
 from ..i18n import _
-from ..ui import Chip, pb, text
+from ..postback import encode
+from ..ui import Chip, text
 
 PAGE_SIZE = 10  # options per page: leaves room for "more", "back" and "cancel" within 13
 
@@ -67,7 +68,7 @@ class StepView:
     answers: dict[str, Any]
 
     def data(self, **fields: object) -> str:
-        return pb(f=self.flow, s=self.step, **fields)
+        return encode(f=self.flow, s=self.step, **fields)
 
 
 class Step:
@@ -356,7 +357,7 @@ class Choice(Step):
                     sv.view.pop("g", None)
                 return Redraw()
             if "p" in inp.data:
-                sv.view["p"] = max(0, int(inp.data["p"])) if inp.data["p"].isdigit() else 0
+                sv.view["p"] = inp.data["p"]  # an int, checked by bot.postback
                 return Redraw()
         return super().accept(ctx, sv, inp)
 
