@@ -184,3 +184,14 @@ def test_free_text_is_kept_as_written(chat, db):
     org = db.scalar(select(Organization))
     assert org.name == "กลุ่มออมทรัพย์หมู่ ๕"
     assert org.decision_reason == "ข้อ ๑ รายชื่อไม่ครบ\nข้อ ๒ ไม่มีเบอร์ติดต่อ"
+
+
+def test_organization_name_without_letters_is_refused(chat, db):
+    leader = register(chat)
+    leader.tap("ลงทะเบียนองค์กร")
+    for nothing in ["!!!", "🌾🌾", "12345", "ๆๆ"]:
+        leader.say(nothing)
+        assert "กรุณาพิมพ์ชื่อองค์กรเป็นตัวอักษรค่ะ" in leader.last_text(), nothing
+    leader.say("กลุ่มออมทรัพย์บ้านแม่แฝก")
+    assert "กรุณาพิมพ์" not in leader.last_text()
+    assert "กลุ่มออมทรัพย์" in leader.chips()  # on to the kind of organization

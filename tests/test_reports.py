@@ -418,3 +418,16 @@ def test_english_speaker_reports_in_english(chat, db, clock):
     assert "This month the organization has 1 report(s)" in leader.last_text()
     [report] = reports(db)
     assert report.budget_source is BudgetSource.LOCAL_GOVERNMENT
+
+
+def test_description_without_words_is_refused_and_asked_again(chat, db, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน")
+    answer_until_photos(leader, org=None, description="😀😀😀")
+    for nothing in ["😀😀😀", "555", "ๆๆๆๆ", "......", "aaaaa"]:
+        if nothing != "😀😀😀":
+            leader.say(nothing)
+        assert "กรุณาพิมพ์รายละเอียดกิจกรรมเป็นตัวอักษรค่ะ" in leader.last_text(), nothing
+        assert "ไม่มีรูป" not in leader.chips(), nothing  # still at the description
+    leader.say("ปลูกป่า 20 ไร่")
+    assert "ไม่มีรูป" in leader.chips()
