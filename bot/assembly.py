@@ -25,7 +25,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import thai, ui
+from . import postback, thai, ui
 from .delivery import enqueue
 from .i18n import N_, _, use_locale
 from .models.assembly import MAX_OPTION_LABEL, MAX_OPTIONS
@@ -407,14 +407,13 @@ class CastResult:
     option: int | None = None  # only for the voter's own reply
 
 
-def cast_vote(session: Session, token: str, raw_option: str, member: Member, now: datetime) -> CastResult:
+def cast_vote(session: Session, token: str, option: int, member: Member, now: datetime) -> CastResult:
     """Record (or change) a delegate's vote; every check is made here, none is taken from the tap."""
     item = session.scalar(select(AgendaItem).where(AgendaItem.token == token)) if token else None
     if item is None:
         return CastResult(Cast.UNKNOWN)
-    if not raw_option.isdigit() or not 0 <= int(raw_option) < item.option_count:
+    if not 0 <= option < item.option_count:
         return CastResult(Cast.UNKNOWN, item)
-    option = int(raw_option)
     refused = _refusal(item, now)  # cheap first look: a late tap takes no lock at all
     if refused is not None:
         return CastResult(refused, item)
@@ -592,7 +591,7 @@ def ballot_message(item: AgendaItem, tz: ZoneInfo, locale: str) -> FlexMessage:
              _("vote.change_allowed") if item.allow_change else _("vote.change_not_allowed")]
     body += [FlexSeparator(margin="md"),
              FlexText(text="\n".join(notes), size="xs", color=ui.MUTED, wrap=True, margin="md")]
-    buttons = [ui.button(label, ui.pb(a="vote", b=item.token, o=i), display=label,
+    buttons = [ui.button(label, postback.encode(a="vote", b=item.token, o=i), display=label,
                          style="primary" if i == APPROVE and not item.custom_options else "secondary")
                for i, label in enumerate(labels)]
     bubble = FlexBubble(body=FlexBox(layout="vertical", spacing="sm", contents=body),

@@ -22,10 +22,11 @@ class Input:
     kind: str  # text | postback | image | location | sticker | other
     text: str = ""  # normalized text (for matching commands, numbers, names)
     raw: str = ""  # the text as typed (free-text answers keep its lines and digits)
-    data: dict[str, str] = field(default_factory=dict)  # decoded postback data
+    data: dict[str, Any] = field(default_factory=dict)  # postback fields, typed by bot.postback.parse
     params: dict[str, str] = field(default_factory=dict)  # date/time picker result
     message_id: str | None = None
     location: dict[str, Any] | None = None
+    invalid: bool = False  # a postback outside bot.postback's schema (forged, or from an old version)
 
     @property
     def is_text(self) -> bool:

@@ -20,7 +20,7 @@ from linebot.v3.webhooks import (
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import thai, ui
+from . import postback, thai, ui
 from .context import Context, Input
 from .flows.engine import FlowEngine
 from .i18n import _, set_locale
@@ -40,7 +40,8 @@ class Dispatcher:
     def input_of(event: Event) -> Input:
         if isinstance(event, PostbackEvent):
             params = dict(event.postback.params or {})
-            return Input("postback", data=ui.parse_pb(event.postback.data), params=params)
+            data = postback.parse(event.postback.data)
+            return Input("postback", data=data or {}, params=params, invalid=data is None)
         if isinstance(event, MessageEvent):
             msg = event.message
             if isinstance(msg, TextMessageContent):
@@ -79,6 +80,9 @@ class Dispatcher:
             member.active = True
         inp = self.input_of(event)
 
+        if inp.invalid or (inp.kind == "postback" and "cmd" in inp.data
+                           and inp.data["cmd"] not in self.router.commands):
+            return self._unusable_button(ctx)
         if inp.kind == "postback" and "a" in inp.data:
             return self._action(ctx, inp)
         state = self.engine.state_of(ctx)
@@ -92,8 +96,8 @@ class Dispatcher:
                     return command.handler(ctx, inp)
                 return [ui.text(
                     _("flow.switch_offer", task=self.engine.task(self.engine.flows[state.flow], state)),
-                    [ui.Chip(_("flow.continue"), ui.pb(c="resume")),
-                     ui.Chip(_("flow.switch"), ui.pb(cmd=command.key, sw=1))],
+                    [ui.Chip(_("flow.continue"), postback.encode(c="resume")),
+                     ui.Chip(_("flow.switch"), postback.encode(cmd=command.key, sw=1))],
                 )]
             return self.engine.handle(ctx, state, inp)
         if inp.kind == "postback" and inp.data.get("c") in ("cancel", "back", "resume", "restart"):
@@ -123,10 +127,7 @@ class Dispatcher:
 
     def _menu_command(self, ctx: Context, inp: Input, *, in_flow: bool):
         if inp.kind == "postback" and "cmd" in inp.data:
-            command = self.router.commands.get(inp.data["cmd"])
-            if command is None:
-                log.info("unknown command postback")
-            return command
+            return self.router.commands.get(inp.data["cmd"])
         if inp.is_text and not in_flow:
             return self.router.find_command(inp.text)
         if inp.is_text and in_flow and thai.is_menu(inp.text):
@@ -135,10 +136,17 @@ class Dispatcher:
 
     def _action(self, ctx: Context, inp: Input) -> list[Message]:
         handler = self.router.actions.get(inp.data["a"])
-        if handler is None:  # forged or from an old version: say so, change nothing
-            return [ui.text(_("common.unknown_button"))]
+        if handler is None:  # a group chat's button sent in a 1:1 chat
+            return self._unusable_button(ctx)
         ctx.confirm_switch = inp if inp.data.get("sw") != "1" else None
         return handler(ctx, inp)
+
+    def _unusable_button(self, ctx: Context) -> list[Message]:
+        """A tap the bot could not have offered here (forged, or from an old version): say so,
+        change nothing, and offer the menu. Not an error: nothing is logged above INFO."""
+        log.info("unusable postback in a %s chat", ctx.source_type)
+        chips = self.router.menu_chips(ctx) if self.router.menu_chips and ctx.source_type == "user" else []
+        return [ui.text(_("common.unknown_button"), chips)]
 
     def _event(self, name: str, ctx: Context, inp: Input) -> list[Message]:
         handler = self.router.events.get(name)
@@ -165,5 +173,5 @@ class Dispatcher:
             inp = self.input_of(event)
             name = inp.data.get("a")
             handler = self.router.actions.get(f"group.{name}") if name else None
-            return handler(ctx, inp) if handler else []
+            return handler(ctx, inp) if handler else self._unusable_button(ctx)
         return []

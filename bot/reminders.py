@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from linebot.v3.messaging import Message
 from sqlalchemy import Select, and_, exists, select
 
-from . import ui
+from . import postback, ui
 from .config import SUPPORTED_LOCALES
 from .delivery import enqueue_users
 from .i18n import N_, _, use_locale
@@ -78,8 +78,8 @@ def silent_leaders(month: tuple[date, date]) -> Select[tuple[int, str, str]]:
 
 def _reminder_message(key: str) -> list[Message]:
     return [ui.text(_(key), [
-        ui.Chip(_("menu.report"), ui.pb(cmd="report")),
-        ui.Chip(_("reminder.stop"), ui.pb(cmd="stop_reminders")),
+        ui.Chip(_("menu.report"), postback.encode(cmd="report")),
+        ui.Chip(_("reminder.stop"), postback.encode(cmd="stop_reminders")),
     ])]
 
 

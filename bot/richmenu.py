@@ -21,6 +21,7 @@ from linebot.v3.messaging import (
 )
 from PIL import Image, ImageDraw, ImageFont, features
 
+from . import postback
 from .i18n import N_, _, use_locale
 from .line import RichMenuGateway
 
@@ -125,7 +126,7 @@ def menu_request(locale: str = "th") -> RichMenuRequest:
         areas.append(RichMenuArea(
             bounds=RichMenuBounds(x=x, y=y, width=w, height=h),
             # displayText: the tap shows in the chat as the person's words, like a chip does.
-            action=PostbackAction(label=text[:20], data=f"cmd={button.command}", display_text=text),
+            action=PostbackAction(label=text[:20], data=postback.encode(cmd=button.command), display_text=text),
         ))
     with use_locale(locale):
         chat_bar = _("richmenu.chat_bar")

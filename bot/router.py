@@ -13,6 +13,7 @@ from linebot.v3.messaging import Message
 
 from .context import Context, Input
 from .flows.engine import Flow
+from .ui import Chip
 
 Handler = Callable[[Context, Input], list[Message]]
 
@@ -38,6 +39,7 @@ class Router:
     actions: dict[str, Handler] = field(default_factory=dict)
     events: dict[str, Handler] = field(default_factory=dict)
     fallback: Handler | None = None
+    menu_chips: Callable[[Context], list[Chip]] | None = None  # the main menu, for refusals
     _words: dict[str, str] = field(default_factory=dict)
     _group_words: dict[str, str] = field(default_factory=dict)
 

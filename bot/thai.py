@@ -990,6 +990,22 @@ def given_name(full_name: str) -> str:
     return name.split(" ")[0] if name else full_name
 
 
+# Letters by Unicode category but not words: Thai repetition (ๆ, Lm) and abbreviation (ฯ) marks.
+_NOT_WORD_LETTERS = frozenset("\u0e46\u0e2f")
+
+
+def has_words(text: str) -> bool:
+    """Does this answer say something in letters, as a name, title or description must?
+
+    Letters are Unicode category L* (Thai consonants and leading vowels are Lo, Latin Lu/Ll);
+    Thai vowel and tone marks (Mn), digits, emoji and punctuation are not letters. At least two
+    different letters are needed, so "555", "😀", "!!!", "ๆๆๆๆ" and "aaaaa" say nothing.
+    """
+    letters = {ch.casefold() for ch in text or ""
+               if unicodedata.category(ch).startswith("L") and ch not in _NOT_WORD_LETTERS}
+    return len(letters) >= 2
+
+
 def clean_text(text: str) -> str:
     """Free text (a report, a reason) as the person wrote it, minus invisible junk.
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode
 
 from linebot.v3.messaging import (
     CameraAction,
@@ -36,27 +35,10 @@ BUTTON_LABEL = 40
 DISPLAY_TEXT = 300
 TEXT_LIMIT = 5000
 ALT_TEXT = 1500
-POSTBACK_DATA = 300
 
 # LINE's "ok" green and a muted grey that reads on cheap screens.
 BRAND = "#06C755"
 MUTED = "#888888"
-
-
-def pb(**fields: object) -> str:
-    """Encode postback data. Short keys keep us far below LINE's 300 characters."""
-    data = urlencode({k: str(v) for k, v in fields.items() if v is not None})
-    if len(data) > POSTBACK_DATA:
-        raise ValueError(f"postback data too long ({len(data)}): {data[:60]}…")
-    return data
-
-
-def parse_pb(data: str) -> dict[str, str]:
-    """Decode postback data; anything malformed yields {} (postbacks are never trusted)."""
-    try:
-        return dict(parse_qsl(data or "", keep_blank_values=True, strict_parsing=True, max_num_fields=10))
-    except ValueError:
-        return {}
 
 
 @dataclass(frozen=True)
@@ -64,7 +46,7 @@ class Chip:
     """One quick-reply item, built lazily so every label is clipped in one place."""
 
     label: str
-    data: str | None = None  # postback data
+    data: str | None = None  # postback data, from bot.postback.encode
     display: str | None = None  # what appears in the chat as the person's own words
     kind: str = "postback"  # postback | date | datetime | time | location | camera | cameraRoll
     initial: str | None = None

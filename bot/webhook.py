@@ -10,6 +10,7 @@ from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.webhook import UnknownEvent, WebhookParser
 from linebot.v3.webhooks import Event
 from sqlalchemy.exc import IntegrityError
+from werkzeug.wsgi import get_input_stream
 
 from . import ui
 from .context import Context
@@ -24,7 +25,7 @@ MAX_REPLY = 5
 @bp.post("/callback")
 def callback() -> Response:
     services = current_app.extensions["khabuan"]
-    raw = request.get_data(cache=False)  # Flask enforces MAX_CONTENT_LENGTH (1 MB) → 413
+    raw = _read_body(current_app.config["MAX_CONTENT_LENGTH"])
     signature = request.headers.get("X-Line-Signature", "")
     if not signature:
         abort(400, "missing signature")
@@ -49,6 +50,27 @@ def callback() -> Response:
         # response once sent), so they never hold up the webhook; the worker retries leftovers.
         response.call_on_close(lambda: _deliver_quietly(services, queued))
     return response
+
+
+def _read_body(limit: int) -> bytes:
+    """The body, at most `limit` bytes; anything longer is a 413, whether or not it said its
+    length (a chunked body or a bare stream has none): never more than limit+1 bytes are read."""
+    if request.content_length is not None and request.content_length > limit:
+        abort(413)
+    # The WSGI stream itself (bounded by Content-Length when given), with no limit of werkzeug's:
+    # this loop is the limit, so a body of exactly `limit` bytes passes.
+    stream = get_input_stream(request.environ, max_content_length=None)
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = stream.read(min(64 * 1024, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        abort(413)
+    return b"".join(chunks)
 
 
 def _deliver_quietly(services: Any, outbox_ids: list[int]) -> None:

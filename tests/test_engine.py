@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import ui
+from bot import postback, ui
 from bot.context import Context, Input
 from bot.flows.engine import CONFIRM, Flow, FlowEngine
 from bot.flows.steps import Number, Text
@@ -96,14 +96,14 @@ def test_expiry_is_a_column_not_a_timer(ctx):
 
 
 def test_quick_replies_are_clipped_and_capped():
-    chip = ui.Chip("ก" * 40, ui.pb(a="x"))
+    chip = ui.Chip("ก" * 40, postback.encode(cmd="menu"))
     assert len(chip.item().action.label) <= 20
     with pytest.raises(ValueError):
         ui.quick_reply([chip] * 14)
     with pytest.raises(ValueError):
-        ui.pb(a="x" * 400)
-    assert ui.parse_pb("a=1&b=2") == {"a": "1", "b": "2"}
-    assert ui.parse_pb("no-equals-sign") == {}
+        postback.encode(f="x", s="y", v="x" * 400)
+    assert postback.parse("cmd=menu&sw=1") == {"cmd": "menu", "sw": "1"}
+    assert postback.parse("no-equals-sign") is None
 
 
 def test_card_alt_text_within_limit():

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.emulator import events as ev
 from bot.models import BoundGroup, Member, Province, Role
 from bot.roles import grant
-from bot.ui import parse_pb, pb
+from bot.postback import encode as pb, parse as parse_pb
 
 from .chat import Group, actions_in, texts_in
 

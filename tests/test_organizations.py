@@ -106,10 +106,11 @@ def test_region_scoped_secretariat_can_certify_and_double_decision_is_refused(ch
     secretariat.postback(f"a=org.approve&id={org.id}")
     secretariat.postback(f"a=org.approve&id={org.id}")
     assert "ได้รับการรับรองไปแล้ว" in secretariat.last_text()
+    # Forged ids, of no organization or not an id at all: the stale-button answer (bot.postback).
     secretariat.postback("a=org.approve&id=99999")
-    assert "ไม่พบองค์กร" in secretariat.last_text()
+    assert "ปุ่มนี้ใช้ไม่ได้แล้ว" in secretariat.last_text()
     secretariat.postback("a=org.approve&id=abc")
-    assert "ไม่พบองค์กร" in secretariat.last_text()
+    assert "ปุ่มนี้ใช้ไม่ได้แล้ว" in secretariat.last_text()
 
 
 def test_pending_list_for_coordinators(chat, db):
@@ -183,3 +184,14 @@ def test_free_text_is_kept_as_written(chat, db):
     org = db.scalar(select(Organization))
     assert org.name == "กลุ่มออมทรัพย์หมู่ ๕"
     assert org.decision_reason == "ข้อ ๑ รายชื่อไม่ครบ\nข้อ ๒ ไม่มีเบอร์ติดต่อ"
+
+
+def test_organization_name_without_letters_is_refused(chat, db):
+    leader = register(chat)
+    leader.tap("ลงทะเบียนองค์กร")
+    for nothing in ["!!!", "🌾🌾", "12345", "ๆๆ"]:
+        leader.say(nothing)
+        assert "กรุณาพิมพ์ชื่อองค์กรเป็นตัวอักษรค่ะ" in leader.last_text(), nothing
+    leader.say("กลุ่มออมทรัพย์บ้านแม่แฝก")
+    assert "กรุณาพิมพ์" not in leader.last_text()
+    assert "กลุ่มออมทรัพย์" in leader.chips()  # on to the kind of organization

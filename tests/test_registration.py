@@ -172,3 +172,16 @@ def test_province_paging_chips_survive_when_editing(chat, db):
     leader.tap("ดูเพิ่ม ▶")
     leader.tap("ลำปาง")
     assert leader.sees("ตรวจข้อมูลของคุณ", "ลำปาง")
+
+
+def test_name_without_letters_is_refused_with_what_is_wanted(chat, db):
+    leader = chat.user(U1)
+    leader.follow()
+    leader.tap("ยินยอม")
+    for nothing in ["😀😀", "555", "ๆๆๆๆ", "!!!", "กกกก"]:
+        leader.say(nothing)
+        assert "กรุณาพิมพ์ชื่อ-นามสกุลเป็นตัวอักษรค่ะ" in leader.last_text(), nothing
+    leader.say("สมศรี ใจดี")
+    assert "กรุณาพิมพ์" not in leader.last_text()
+    state = db.scalar(select(ConversationState))
+    assert state.answers["full_name"] == "สมศรี ใจดี" and state.step == "phone"

@@ -22,7 +22,7 @@ from bot.models import (
     StrategicIssue,
 )
 
-from bot.ui import parse_pb
+from bot.postback import parse as parse_pb
 
 from .chat import actions_in
 from .test_registration import register
@@ -362,12 +362,13 @@ def test_another_member_cannot_withdraw_or_edit(chat, db, clock):
     save_quick_report(leader)
     [report] = reports(db)
     other = register(chat, user_id=U2, name="สมชาย ใจกล้า", phone="0898765432")
+    # Someone else's report, or none: the same stale-button answer, so ids reveal nothing.
     other.postback(f"a=report.withdraw_do&id={report.id}")
-    assert "เฉพาะผู้ส่งรายงาน" in other.last_text()
+    assert "ปุ่มนี้ใช้ไม่ได้แล้ว" in other.last_text()
     other.postback(f"a=report.edit&id={report.id}")
-    assert "เฉพาะผู้ส่งรายงาน" in other.last_text()
+    assert "ปุ่มนี้ใช้ไม่ได้แล้ว" in other.last_text()
     other.postback("a=report.withdraw&id=999999")
-    assert "เฉพาะผู้ส่งรายงาน" in other.last_text()
+    assert "ปุ่มนี้ใช้ไม่ได้แล้ว" in other.last_text()
     assert reports(db)[0].withdrawn_at is None
 
 
@@ -417,3 +418,16 @@ def test_english_speaker_reports_in_english(chat, db, clock):
     assert "This month the organization has 1 report(s)" in leader.last_text()
     [report] = reports(db)
     assert report.budget_source is BudgetSource.LOCAL_GOVERNMENT
+
+
+def test_description_without_words_is_refused_and_asked_again(chat, db, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน")
+    answer_until_photos(leader, org=None, description="😀😀😀")
+    for nothing in ["😀😀😀", "555", "ๆๆๆๆ", "......", "aaaaa"]:
+        if nothing != "😀😀😀":
+            leader.say(nothing)
+        assert "กรุณาพิมพ์รายละเอียดกิจกรรมเป็นตัวอักษรค่ะ" in leader.last_text(), nothing
+        assert "ไม่มีรูป" not in leader.chips(), nothing  # still at the description
+    leader.say("ปลูกป่า 20 ไร่")
+    assert "ไม่มีรูป" in leader.chips()

@@ -15,7 +15,7 @@ from bot.cli import main
 from bot.handlers import build_router
 from bot.i18n import _, use_locale
 from bot.models import AssemblySession
-from bot.ui import parse_pb
+from bot.postback import parse as parse_pb
 
 from .conftest import SECRET, TOKEN
 

@@ -961,3 +961,22 @@ def test_clean_text_keeps_lines_and_digits():
 def test_clean_text_never_raises_and_is_idempotent(text):
     once = thai.clean_text(text)
     assert thai.clean_text(once) == once
+
+
+@pytest.mark.parametrize("text", ["สมศรี ใจดี", "Somsri Jaidee", "กลุ่มออมทรัพย์บ้านแม่แฝก", "ปลูกป่า 20 ไร่",
+                                  "หมู่ 5", "Li", "ก่อ", "ประชุม 🙏", "น้ำ", "李明"])
+def test_has_words_takes_anything_written_in_letters(text):
+    assert thai.has_words(text)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "555", "๕๕๕", "12345", "😀😀", "🙏", "!!!", "...", "-_-", "ๆๆๆๆ",
+                                  "ฯฯ", "aaaaa", "AaAa", "กกกก", "ก", "ก่ก่ก่", "๑๒๓", "x", "😀 5 !", "ๆ ๆ",
+                                  "\u0e31\u0e34\u0e48"])  # Thai vowel and tone marks alone (Mn)
+def test_has_words_refuses_answers_that_say_nothing(text):
+    assert not thai.has_words(text)
+
+
+@given(st.text())
+def test_has_words_needs_two_different_letters(text):
+    letters = {ch.casefold() for ch in text if unicodedata.category(ch).startswith("L")} - {"ๆ", "ฯ"}
+    assert thai.has_words(text) == (len(letters) >= 2)

@@ -250,11 +250,14 @@ def test_refusals_are_polite_and_change_nothing(chat, db, services):
     data = delegate.action("เห็นด้วย")["data"]
     token = item.token
 
-    # Forged: unknown token, out-of-range or non-numeric option, missing fields.
-    for forged in [f"a=vote&b=XXXX{token[4:]}&o=0", f"a=vote&b={token}&o=3", f"a=vote&b={token}&o=-1",
-                   f"a=vote&b={token}&o=x", "a=vote", f"a=vote&b={token}"]:
+    # Forged: an unknown token or an option this item does not have...
+    for forged in [f"a=vote&b=XXXX{token[4:]}&o=0", f"a=vote&b={token}&o=3"]:
         delegate.postback(forged)
         assert "ไม่พบบัตรลงคะแนนนี้" in delegate.last_text(), forged
+    # ... or data no ballot ever carries (bot.postback refuses it before any handler runs).
+    for forged in [f"a=vote&b={token}&o=-1", f"a=vote&b={token}&o=x", "a=vote", f"a=vote&b={token}"]:
+        delegate.postback(forged)
+        assert "ปุ่มนี้ใช้ไม่ได้แล้ว" in delegate.last_text(), forged
     # Not a delegate at all, and a delegate granted after the item opened: not eligible.
     outsider = chat.user(OUTSIDER)
     outsider.follow()

@@ -1,10 +1,12 @@
 """The webhook contract: signatures, limits, malformed bodies, redelivery, isolation of failures."""
 from __future__ import annotations
 
+import io
 import json
 
 from sqlalchemy import func, select
 
+from bot.app import MAX_BODY
 from bot.emulator import events as ev
 from bot.models import Member, ProcessedEvent
 
@@ -44,6 +46,54 @@ def test_malformed_json_with_valid_signature(chat):
 def test_body_over_1mb_is_413(chat):
     raw = b'{"events": [], "pad": "' + b"x" * (1024 * 1024) + b'"}'
     assert chat.post([], raw=raw).status_code == 413
+
+
+def _big_body(extra: int = 1) -> bytes:
+    """A body MAX_BODY + extra bytes long (valid JSON, so only its size can refuse it)."""
+    head, tail = b'{"events": [], "pad": "', b'"}'
+    return head + b"x" * (MAX_BODY + extra - len(head) - len(tail)) + tail
+
+
+class _Chunks(io.RawIOBase):
+    """A request body arriving in pieces from a generator, its length known to no one."""
+
+    def __init__(self, body: bytes) -> None:
+        self.chunks = (body[i:i + 65536] for i in range(0, len(body), 65536))
+        self.left = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if not self.left:
+            self.left = next(self.chunks, b"")
+        n = min(len(buffer), len(self.left))
+        buffer[:n], self.left = self.left[:n], self.left[n:]
+        return n
+
+
+def _stream_post(chat, body: bytes, *, chunked: bool):
+    """POST without Content-Length: chunked from a generator, or a bare input stream."""
+    headers = {"Content-Type": "application/json", "X-Line-Signature": ev.sign(body, chat.secret)}
+    if chunked:
+        headers["Transfer-Encoding"] = "chunked"
+    # As a WSGI server passes a body of unknown length: a stream that ends, marked as such.
+    environ = {"wsgi.input": _Chunks(body) if chunked else io.BytesIO(body), "wsgi.input_terminated": True}
+    response = chat.client.post("/callback", headers=headers, environ_overrides=environ)
+    assert "CONTENT_LENGTH" not in response.request.environ
+    response.close()
+    return response
+
+
+def test_body_over_1mb_is_413_without_content_length(chat, emulator):
+    for chunked in (True, False):
+        assert _stream_post(chat, _big_body(), chunked=chunked).status_code == 413, chunked
+        assert _stream_post(chat, _big_body(4 * MAX_BODY), chunked=chunked).status_code == 413, chunked
+    # Exactly the limit, and a small real event, still get through when streamed.
+    assert _stream_post(chat, _big_body(0), chunked=True).status_code == 200
+    event = ev.follow_event(U1, emulator.issue_reply_token(U1))
+    assert _stream_post(chat, ev.encode_body(ev.callback_body([event])), chunked=True).status_code == 200
+    assert emulator.messages_for(U1)
 
 
 def test_redelivered_event_takes_effect_once(chat, db, emulator):

@@ -17,7 +17,7 @@ from linebot.v3.messaging import Message
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
-from .. import thai, ui
+from .. import postback, thai, ui
 from ..context import Context, Input
 from ..i18n import _
 from ..models import ConversationState
@@ -122,11 +122,11 @@ class FlowEngine:
         if tap is None or state is None or not (state.history or state.step == CONFIRM):
             return None
         try:
-            again = ui.pb(**{**tap.data, "sw": "1"})
+            again = postback.encode(**{**tap.data, "sw": "1"})
         except ValueError:  # forged, over-long data: no offer, and nothing started
             return [ui.text(_("common.unknown_button"))]
         return [ui.text(_("flow.switch_offer", task=self.task(self.flows[state.flow], state)), [
-            ui.Chip(_("flow.continue"), ui.pb(c="resume")),
+            ui.Chip(_("flow.continue"), postback.encode(c="resume")),
             ui.Chip(_("flow.switch"), again),
         ])]
 
@@ -291,10 +291,10 @@ class FlowEngine:
         chips = []
         # A multi-pick restores the earlier selection itself, so it needs no "keep" chip.
         if "prev" in state.view and state.step != CONFIRM and not isinstance(flow.step(state.step), MultiChoice):
-            chips.append(ui.Chip(_("flow.keep_answer"), ui.pb(f=flow.name, s=state.step, x="keep")))
+            chips.append(ui.Chip(_("flow.keep_answer"), postback.encode(f=flow.name, s=state.step, x="keep")))
         if state.history or state.view.get("edit"):
-            chips.append(ui.Chip(_("common.back"), ui.pb(c="back"), display=_("common.back")))
-        chips.append(ui.Chip(_("common.cancel"), ui.pb(c="cancel"), display=_("common.cancel")))
+            chips.append(ui.Chip(_("common.back"), postback.encode(c="back"), display=_("common.back")))
+        chips.append(ui.Chip(_("common.cancel"), postback.encode(c="cancel"), display=_("common.cancel")))
         return chips
 
     def _render(self, ctx: Context, flow: Flow, state: ConversationState, note: str | None = None) -> list[Message]:
@@ -318,23 +318,23 @@ class FlowEngine:
                 continue
             # A skipped step with a preset answer (the only organization) is shown, not editable.
             rows.append(ui.Row(_(step.label), step.show(ctx, state.answers.get(step.name)),
-                               edit_data=None if skipped else ui.pb(f=flow.name, s=CONFIRM, e=step.name)))
+                               edit_data=None if skipped else postback.encode(f=flow.name, s=CONFIRM, e=step.name)))
         card = ui.card(
             _(flow.confirm_title or flow.title),
             rows,
             note=_("flow.confirm_note"),
             edit_label=_("common.edit"),
             buttons=[
-                ui.button(_("common.save"), ui.pb(f=flow.name, s=CONFIRM, x="save"), style="primary"),
-                ui.button(_("common.cancel"), ui.pb(c="cancel")),
+                ui.button(_("common.save"), postback.encode(f=flow.name, s=CONFIRM, x="save"), style="primary"),
+                ui.button(_("common.cancel"), postback.encode(c="cancel")),
             ],
         )
         messages: list[Message] = [ui.text(note)] if note else []
         messages.append(card)
         return ui.attach_chips(messages, [
-            ui.Chip(_("common.save"), ui.pb(f=flow.name, s=CONFIRM, x="save")),
-            ui.Chip(_("common.back"), ui.pb(c="back"), display=_("common.back")),
-            ui.Chip(_("common.cancel"), ui.pb(c="cancel"), display=_("common.cancel")),
+            ui.Chip(_("common.save"), postback.encode(f=flow.name, s=CONFIRM, x="save")),
+            ui.Chip(_("common.back"), postback.encode(c="back"), display=_("common.back")),
+            ui.Chip(_("common.cancel"), postback.encode(c="cancel"), display=_("common.cancel")),
         ])
 
     def _offer_resume(self, ctx: Context, flow: Flow, state: ConversationState) -> list[Message]:
@@ -342,9 +342,9 @@ class FlowEngine:
             _("flow.expired_offer", task=self.task(flow, state),
               date=thai.format_date(state.updated_at.astimezone(ctx.settings.timezone).date(), ctx.locale)),
             [
-                ui.Chip(_("flow.continue"), ui.pb(c="resume")),
-                ui.Chip(_("flow.restart"), ui.pb(c="restart")),
-                ui.Chip(_("common.cancel"), ui.pb(c="cancel"), display=_("common.cancel")),
+                ui.Chip(_("flow.continue"), postback.encode(c="resume")),
+                ui.Chip(_("flow.restart"), postback.encode(c="restart")),
+                ui.Chip(_("common.cancel"), postback.encode(c="cancel"), display=_("common.cancel")),
             ],
         )]
 

@@ -16,7 +16,8 @@ from linebot.v3.messaging import Message
 from .. import thai
 from ..context import Context, Input
 from ..i18n import _
-from ..ui import Chip, pb, text
+from ..postback import encode
+from ..ui import Chip, text
 
 PAGE_SIZE = 10  # options per page: leaves room for "more", "back" and "cancel" within 13
 
@@ -67,7 +68,7 @@ class StepView:
     answers: dict[str, Any]
 
     def data(self, **fields: object) -> str:
-        return pb(f=self.flow, s=self.step, **fields)
+        return encode(f=self.flow, s=self.step, **fields)
 
 
 class Step:
@@ -139,10 +140,14 @@ def _fit(chips: list[Chip], nav: list[Chip]) -> list[Chip]:
 
 
 class Text(Step):
-    def __init__(self, name: str, prompt: str, *, max_len: int = 200, min_len: int = 1, **kw: Any) -> None:
+    """Words: a name, a title, a description. `words=False` would take any characters."""
+
+    def __init__(self, name: str, prompt: str, *, max_len: int = 200, min_len: int = 1, words: bool = True,
+                 **kw: Any) -> None:
         super().__init__(name, prompt, **kw)
         self.max_len = max_len
         self.min_len = min_len
+        self.words = words
 
     def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
         if inp.is_text and inp.raw:
@@ -157,6 +162,11 @@ class Text(Step):
             # Never cut silently: tell them how long it was and the limit.
             return Retry(_("flow.text_too_long", length=thai.format_number(len(value), ctx.locale),
                            max=thai.format_number(self.max_len, ctx.locale)))
+        if self.words and not thai.has_words(value):
+            # Emoji, digits, dots or "ๆๆๆ" say nothing: ask for this field in letters.
+            if self.label:
+                return Retry(_("flow.need_words_field", field=_(self.label)))
+            return Retry(_("flow.need_words"))
         return Answer(value)
 
 
@@ -356,7 +366,7 @@ class Choice(Step):
                     sv.view.pop("g", None)
                 return Redraw()
             if "p" in inp.data:
-                sv.view["p"] = max(0, int(inp.data["p"])) if inp.data["p"].isdigit() else 0
+                sv.view["p"] = inp.data["p"]  # an int, checked by bot.postback
                 return Redraw()
         return super().accept(ctx, sv, inp)
 

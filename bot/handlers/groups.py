@@ -10,7 +10,7 @@ from __future__ import annotations
 from linebot.v3.messaging import Message
 from sqlalchemy import delete, select
 
-from .. import digests, ui
+from .. import digests, postback, ui
 from ..context import Context, Input
 from ..i18n import N_, _, set_locale
 from ..models import BoundGroup, Member, ProvinceGroup, Province, Region, Role, ScopeKind
@@ -89,9 +89,9 @@ def settings_card(ctx: Context, group: BoundGroup) -> Message:
     rows = [ui.Row(_("group.scope"), digests.scope_name(ctx.session, group.scope_kind, group.scope_code, group.locale))]
     rows += [ui.Row(_(label), on if getattr(group, column) else off) for column, label in RECEIVES.values()]
     rows.append(ui.Row(_("group.language"), _("group.language_name")))
-    buttons = [ui.button(_("group.toggle", what=_(label)), ui.pb(a="gset", k=key), display=_(label))
+    buttons = [ui.button(_("group.toggle", what=_(label)), postback.encode(a="gset", k=key), display=_(label))
                for key, (_column, label) in RECEIVES.items()]
-    buttons.append(ui.button(_("group.switch_language"), ui.pb(a="gset", k="lang")))
+    buttons.append(ui.button(_("group.switch_language"), postback.encode(a="gset", k="lang")))
     return ui.card(_("group.bound_title", name=group.name or _("group.this_group")), rows,
                    note=_("group.bound_note"), buttons=buttons)
 
@@ -128,7 +128,7 @@ def bind(ctx: Context, inp: Input) -> list[Message]:
     assert member is not None
     if group is not None and not can_bind(ctx, member, group.scope_kind, group.scope_code):
         return [ui.text(_("group.bind_out_of_scope"))]
-    chips = [ui.Chip(label, ui.pb(a="gbind", s=scope)) for scope, label in scope_options(ctx, member)]
+    chips = [ui.Chip(label, postback.encode(a="gbind", s=scope)) for scope, label in scope_options(ctx, member)]
     messages: list[Message] = [settings_card(ctx, group)] if group is not None else []
     return messages + [ui.text(_("group.bind_pick_scope"), chips)]
 
@@ -141,7 +141,7 @@ def bind_scope(ctx: Context, inp: Input) -> list[Message]:
     if not binder_grants(member):
         return [ui.text(_("group.bind_refused"))]
     try:
-        kind, code = parse_scope(ctx.session, inp.data.get("s", ""))
+        kind, code = parse_scope(ctx.session, inp.data["s"])
     except ScopeError:
         return [ui.text(_("common.unknown_button"))]
     if not can_bind(ctx, member, kind, code) or (
@@ -171,7 +171,7 @@ def change_setting(ctx: Context, inp: Input) -> list[Message]:
         return [ui.text(_("group.not_bound"))]
     if not can_bind(ctx, actor(ctx), group.scope_kind, group.scope_code):
         return [ui.text(_("group.bind_refused"))]
-    key = inp.data.get("k")
+    key = inp.data["k"]
     if key == "lang":
         group.locale = "en" if group.locale == "th" else "th"
         set_locale(group.locale)

@@ -18,7 +18,7 @@ from linebot.v3.messaging import Message
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from .. import digests, thai, ui
+from .. import digests, postback, thai, ui
 from ..context import Context, Input
 from ..delivery import enqueue_users
 from ..delivery.quota import queued_cost
@@ -121,7 +121,7 @@ def notice_rows(notice: MeetingNotice, tz: ZoneInfo, locale: str) -> list[ui.Row
 
 def notice_card(notice: MeetingNotice, tz: ZoneInfo, locale: str, *, with_answers: bool = True,
                 heading: str | None = None) -> Message:
-    buttons = [ui.button(_(label), ui.pb(a="rsvp", id=notice.id, v=answer.value),
+    buttons = [ui.button(_(label), postback.encode(a="rsvp", id=notice.id, v=answer.value),
                          style="primary" if answer is RsvpAnswer.GOING else "secondary")
                for answer, (label, _count) in ANSWERS.items()] if with_answers else []
     title = heading or _("meeting.card_title", title=notice.title)
@@ -297,10 +297,10 @@ def preview(ctx: Context, notice: MeetingNotice) -> list[Message]:
     if left is not None and count > left:  # LINE counts one message per recipient of a push
         summary += "\n" + _("meeting.quota_short")
     start = ctx.local_now.replace(second=0, microsecond=0) + timedelta(minutes=5)
-    chips = [ui.Chip(_("meeting.send_now"), ui.pb(a="mtg.send", id=notice.id)),
-             ui.Chip(_("meeting.schedule"), ui.pb(a="mtg.sched", id=notice.id), kind="datetime",
+    chips = [ui.Chip(_("meeting.send_now"), postback.encode(a="mtg.send", id=notice.id)),
+             ui.Chip(_("meeting.schedule"), postback.encode(a="mtg.sched", id=notice.id), kind="datetime",
                      initial=start.strftime("%Y-%m-%dT%H:%M"), min=start.strftime("%Y-%m-%dT%H:%M")),
-             ui.Chip(_("meeting.discard"), ui.pb(a="mtg.cancel", id=notice.id))]
+             ui.Chip(_("meeting.discard"), postback.encode(a="mtg.cancel", id=notice.id))]
     return [notice_card(notice, tz, ctx.locale), ui.text(summary, chips)]
 
 
@@ -308,12 +308,10 @@ def preview(ctx: Context, notice: MeetingNotice) -> list[Message]:
 
 
 def _own_notice(ctx: Context, inp: Input) -> MeetingNotice:
-    try:
-        notice = ctx.session.get(MeetingNotice, int(inp.data.get("id", "")), with_for_update=True)
-    except ValueError:
-        notice = None
-    if notice is None or ctx.member is None or notice.created_by_id != ctx.member.id \
-            or not may_notify(ctx, ctx.member, notice.scope_kind, notice.scope_code):
+    notice = ctx.session.get(MeetingNotice, inp.data["id"], with_for_update=True)
+    if notice is None or ctx.member is None or notice.created_by_id != ctx.member.id:
+        raise FlowAbort(_("common.unknown_button"))  # forged: another's notice, or none at all
+    if not may_notify(ctx, ctx.member, notice.scope_kind, notice.scope_code):
         raise FlowAbort(_("meeting.not_allowed"))
     return notice
 
@@ -349,7 +347,7 @@ def schedule(ctx: Context, inp: Input) -> list[Message]:
         return [ui.text(_("meeting.schedule_invalid"))]
     notice.status, notice.send_at = NoticeStatus.SCHEDULED, at
     return [ui.text(_("meeting.scheduled", time=thai.format_datetime(at, ctx.locale, ctx.settings.timezone)),
-                    [ui.Chip(_("meeting.cancel_notice"), ui.pb(a="mtg.cancel", id=notice.id))])]
+                    [ui.Chip(_("meeting.cancel_notice"), postback.encode(a="mtg.cancel", id=notice.id))])]
 
 
 @_guard
@@ -386,11 +384,7 @@ def move(ctx: Context, inp: Input) -> list[Message]:
 
 def rsvp(ctx: Context, inp: Input) -> list[Message]:
     member = ctx.member
-    try:
-        answer = RsvpAnswer(inp.data.get("v", ""))
-        notice_id = int(inp.data.get("id", ""))
-    except ValueError:
-        return [ui.text(_("common.unknown_button"))]
+    answer, notice_id = RsvpAnswer(inp.data["v"]), inp.data["id"]
     row = ctx.session.scalar(select(MeetingRecipient).where(
         MeetingRecipient.notice_id == notice_id, MeetingRecipient.member_id == member.id).with_for_update()) \
         if member else None
@@ -411,9 +405,9 @@ def rsvp(ctx: Context, inp: Input) -> list[Message]:
 
 
 def _manage_chips(notice: MeetingNotice) -> list[ui.Chip]:
-    return [ui.Chip(_("meeting.who_chip"), ui.pb(cmd="who_goes")),
-            ui.Chip(_("meeting.move"), ui.pb(a="mtg.move", id=notice.id), kind="datetime"),
-            ui.Chip(_("meeting.cancel_notice"), ui.pb(a="mtg.cancel", id=notice.id))]
+    return [ui.Chip(_("meeting.who_chip"), postback.encode(cmd="who_goes")),
+            ui.Chip(_("meeting.move"), postback.encode(a="mtg.move", id=notice.id), kind="datetime"),
+            ui.Chip(_("meeting.cancel_notice"), postback.encode(a="mtg.cancel", id=notice.id))]
 
 
 def new_notice(ctx: Context, inp: Input) -> list[Message]:
@@ -495,8 +489,8 @@ def upcoming_meetings(ctx: Context, inp: Input) -> list[Message]:
                        answer=_(ANSWERS[answer][0]) if answer else _("meeting.no_answer")))
     chips = menu_chips(ctx)
     if organizer_grants(member):
-        chips = [ui.Chip(_("meeting.new_chip"), ui.pb(cmd="new_meeting")),
-                 ui.Chip(_("meeting.who_chip"), ui.pb(cmd="who_goes"))] + chips[:11]
+        chips = [ui.Chip(_("meeting.new_chip"), postback.encode(cmd="new_meeting")),
+                 ui.Chip(_("meeting.who_chip"), postback.encode(cmd="who_goes"))] + chips[:11]
     if not lines:
         return [ui.text(_("meetings.none"), chips)]
     messages: list[Message] = [ui.text(_("meetings.upcoming", list="\n".join(lines)))]

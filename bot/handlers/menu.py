@@ -4,7 +4,7 @@ from __future__ import annotations
 from linebot.v3.messaging import Message
 from sqlalchemy import exists, select
 
-from .. import ui
+from .. import postback, ui
 from ..assembly import is_assembly_secretariat
 from ..context import Context, Input
 from ..i18n import _
@@ -18,30 +18,30 @@ def menu_chips(ctx: Context) -> list[ui.Chip]:
     """What this person can do now; only real features, only what their roles allow."""
     member = ctx.member
     if member is None or not member.is_registered:
-        return [ui.Chip(_("menu.register"), ui.pb(cmd="register")), ui.Chip(_("menu.help"), ui.pb(cmd="help"))]
+        return [ui.Chip(_("menu.register"), postback.encode(cmd="register")), ui.Chip(_("menu.help"), postback.encode(cmd="help"))]
     chips = []
     # Reporting is offered only to someone with an organization to report for, and then first:
     # it is what leaders come back for every month.
     if ctx.session.scalar(select(exists().where(reporting_orgs(member.id)).select_from(Organization))):
-        chips += [ui.Chip(_("menu.report"), ui.pb(cmd="report")),
-                  ui.Chip(_("menu.my_reports"), ui.pb(cmd="my_reports"))]
-    chips += [ui.Chip(_("menu.register_org"), ui.pb(cmd="register_org")),
-              ui.Chip(_("menu.my_info"), ui.pb(cmd="my_info"))]
+        chips += [ui.Chip(_("menu.report"), postback.encode(cmd="report")),
+                  ui.Chip(_("menu.my_reports"), postback.encode(cmd="my_reports"))]
+    chips += [ui.Chip(_("menu.register_org"), postback.encode(cmd="register_org")),
+              ui.Chip(_("menu.my_info"), postback.encode(cmd="my_info"))]
     if has_role(member, (Role.COORDINATOR, Role.SECRETARIAT)):
-        chips.append(ui.Chip(_("menu.pending_orgs"), ui.pb(cmd="pending_orgs")))
-        chips.append(ui.Chip(_("menu.new_meeting"), ui.pb(cmd="new_meeting")))
+        chips.append(ui.Chip(_("menu.pending_orgs"), postback.encode(cmd="pending_orgs")))
+        chips.append(ui.Chip(_("menu.new_meeting"), postback.encode(cmd="new_meeting")))
     if has_role(member, Role.DELEGATE):
-        chips.append(ui.Chip(_("menu.my_ballots"), ui.pb(cmd="my_ballots")))
+        chips.append(ui.Chip(_("menu.my_ballots"), postback.encode(cmd="my_ballots")))
     if is_assembly_secretariat(member):
-        chips.append(ui.Chip(_("menu.assembly"), ui.pb(cmd="assembly")))
-    chips += [ui.Chip(_("menu.language"), ui.pb(cmd="language")), ui.Chip(_("menu.help"), ui.pb(cmd="help"))]
+        chips.append(ui.Chip(_("menu.assembly"), postback.encode(cmd="assembly")))
+    chips += [ui.Chip(_("menu.language"), postback.encode(cmd="language")), ui.Chip(_("menu.help"), postback.encode(cmd="help"))]
     return chips
 
 
 def require_registered(ctx: Context) -> list[Message] | None:
     """The kind refusal for features that need a registered leader, or None when they may go on."""
     if ctx.member is None or not ctx.member.is_registered:
-        return [ui.text(_("org.need_registration"), [ui.Chip(_("menu.register"), ui.pb(cmd="register"))])]
+        return [ui.text(_("org.need_registration"), [ui.Chip(_("menu.register"), postback.encode(cmd="register"))])]
     return None
 
 
@@ -60,6 +60,7 @@ def show_help(ctx: Context, inp: Input) -> list[Message]:
 
 
 def register(router: Router) -> None:
+    router.menu_chips = menu_chips
     router.command("menu", show_menu, ["เมนู", "menu", "เมนูหลัก", "หน้าหลัก"])
     router.command("help", show_help, ["ช่วยเหลือ", "help", "วิธีใช้", "?", "สอบถาม"])
     router.fallback = unknown

@@ -7,7 +7,7 @@ from linebot.v3.messaging import FlexCarousel, FlexMessage, Message
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import thai, ui
+from .. import postback, thai, ui
 from ..context import Context, Input
 from ..data import label, load_organization_types
 from ..delivery import enqueue
@@ -100,8 +100,8 @@ def certification_card(org: Organization, locale: str) -> FlexMessage:
         rows,
         note=_("cert.request_note"),
         buttons=[
-            ui.button(_("cert.approve"), ui.pb(a="org.approve", id=org.id), style="primary"),
-            ui.button(_("cert.reject"), ui.pb(a="org.reject", id=org.id)),
+            ui.button(_("cert.approve"), postback.encode(a="org.approve", id=org.id), style="primary"),
+            ui.button(_("cert.reject"), postback.encode(a="org.reject", id=org.id)),
         ],
     )
 
@@ -127,10 +127,9 @@ def notify_certifiers(ctx: Context, org: Organization) -> int:
 
 def _load_org_for_decision(ctx: Context, inp: Input) -> Organization | str:
     """Return the organization this certifier may decide now, or the reason they may not."""
-    raw_id = inp.data.get("id", "")
-    org = ctx.session.get(Organization, int(raw_id), with_for_update=True) if raw_id.isdigit() else None
+    org = ctx.session.get(Organization, inp.data["id"], with_for_update=True)
     if org is None:
-        return _("cert.not_found")
+        return _("common.unknown_button")
     if not has_role(ctx.member, CERTIFIERS, org.province):
         return _("cert.not_allowed")
     if ctx.member is not None and ctx.member.id in (org.registered_by_id, org.contact_member_id):
@@ -156,7 +155,7 @@ def _tell_leader(ctx: Context, org: Organization, key: str, **params: object) ->
 def approve(ctx: Context, inp: Input) -> list[Message]:
     found = _load_org_for_decision(ctx, inp)
     if isinstance(found, str):
-        return [ui.text(found)]
+        return [ui.text(found, menu_chips(ctx))]
     org = found
     org.status, org.decided_by, org.decided_at, org.decision_reason = OrgStatus.CERTIFIED, ctx.member, ctx.now, None
     _tell_leader(ctx, org, N_("cert.leader_certified"))
@@ -166,13 +165,13 @@ def approve(ctx: Context, inp: Input) -> list[Message]:
 def start_reject(ctx: Context, inp: Input) -> list[Message]:
     found = _load_org_for_decision(ctx, inp)
     if isinstance(found, str):
-        return [ui.text(found)]
+        return [ui.text(found, menu_chips(ctx))]
     return ctx.flows.start(ctx, "reject_org", answers={"org_id": found.id})
 
 
 def _save_rejection(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     # Re-check at save time: someone else may have decided while this person typed.
-    found = _load_org_for_decision(ctx, Input("postback", data={"id": str(answers["org_id"])}))
+    found = _load_org_for_decision(ctx, Input("postback", data={"id": answers["org_id"]}))
     if isinstance(found, str):
         raise FlowAbort(found)
     org = found

@@ -4,7 +4,7 @@ from __future__ import annotations
 from linebot.v3.messaging import Message
 from sqlalchemy import select
 
-from .. import thai, ui
+from .. import postback, thai, ui
 from ..context import Context, Input
 from ..i18n import N_, _, set_locale
 from ..erasure import erase_member
@@ -45,9 +45,9 @@ def my_info(ctx: Context, inp: Input) -> list[Message]:
         _("profile.title"), rows,
         note=None if orgs else _("profile.no_orgs"),
         buttons=[
-            ui.button(_("profile.edit"), ui.pb(cmd="register")),
-            ui.button(_("menu.language"), ui.pb(cmd="language")),
-            ui.button(_("profile.delete"), ui.pb(a="erase.ask")),
+            ui.button(_("profile.edit"), postback.encode(cmd="register")),
+            ui.button(_("menu.language"), postback.encode(cmd="language")),
+            ui.button(_("profile.delete"), postback.encode(a="erase.ask")),
         ],
     )
     return [ui.with_chips(card, menu_chips(ctx))]
@@ -55,17 +55,15 @@ def my_info(ctx: Context, inp: Input) -> list[Message]:
 
 def choose_language(ctx: Context, inp: Input) -> list[Message]:
     return [ui.text(_("profile.pick_language"), [
-        ui.Chip("ภาษาไทย", ui.pb(a="lang", v="th")),
-        ui.Chip("English", ui.pb(a="lang", v="en")),
+        ui.Chip("ภาษาไทย", postback.encode(a="lang", v="th")),
+        ui.Chip("English", postback.encode(a="lang", v="en")),
     ])]
 
 
 def set_language(ctx: Context, inp: Input) -> list[Message]:
     member = ctx.member
     assert member is not None
-    value = inp.data.get("v")
-    if value not in ("th", "en"):
-        return choose_language(ctx, inp)
+    value = inp.data["v"]
     member.locale = value
     set_locale(value)
     return [ui.text(_("profile.language_set"), menu_chips(ctx))]
@@ -73,8 +71,8 @@ def set_language(ctx: Context, inp: Input) -> list[Message]:
 
 def ask_erase(ctx: Context, inp: Input) -> list[Message]:
     return [ui.card(_("erase.title"), note=_("erase.body"), buttons=[
-        ui.button(_("erase.confirm"), ui.pb(a="erase.do"), style="primary"),
-        ui.button(_("erase.keep"), ui.pb(a="erase.keep")),
+        ui.button(_("erase.confirm"), postback.encode(a="erase.do"), style="primary"),
+        ui.button(_("erase.keep"), postback.encode(a="erase.keep")),
     ])]
 
 
@@ -85,7 +83,7 @@ def do_erase(ctx: Context, inp: Input) -> list[Message]:
     if member.erased_at is not None:
         return [ui.text(_("erase.done"))]
     erase_member(ctx.session, member, ctx.now)
-    return [ui.text(_("erase.done"), [ui.Chip(_("menu.register"), ui.pb(cmd="register"))])]
+    return [ui.text(_("erase.done"), [ui.Chip(_("menu.register"), postback.encode(cmd="register"))])]
 
 
 def keep_data(ctx: Context, inp: Input) -> list[Message]:

@@ -6,7 +6,7 @@ from typing import Any
 from linebot.v3.messaging import Message
 from sqlalchemy import select
 
-from .. import thai, ui
+from .. import postback, thai, ui
 from ..context import Context, Input
 from ..flows.engine import Flow
 from ..flows.steps import Choice, Phone, Text
@@ -67,8 +67,8 @@ def consent_card(ctx: Context) -> list[Message]:
         _("consent.title"),
         note=_("consent.body"),
         buttons=[
-            ui.button(_("consent.accept"), ui.pb(a="consent", v="yes"), style="primary"),
-            ui.button(_("consent.decline"), ui.pb(a="consent", v="no")),
+            ui.button(_("consent.accept"), postback.encode(a="consent", v="yes"), style="primary"),
+            ui.button(_("consent.decline"), postback.encode(a="consent", v="no")),
         ],
     )]
 
@@ -97,7 +97,7 @@ def on_consent(ctx: Context, inp: Input) -> list[Message]:
             return ask_erase(ctx, inp)
         member.consent_at, member.display_name = None, None  # withdrawn before any data was given
         ctx.flows.clear(ctx)
-        return [ui.text(_("consent.declined"), [ui.Chip(_("menu.register"), ui.pb(cmd="register"))])]
+        return [ui.text(_("consent.declined"), [ui.Chip(_("menu.register"), postback.encode(cmd="register"))])]
     state = ctx.flows.state_of(ctx)
     if member.consent_at is not None and state is not None and state.flow == "register":
         return ctx.flows.current(ctx, state)  # a second tap on "agree": carry on, lose nothing

@@ -9,7 +9,7 @@ from linebot.v3.messaging import FlexCarousel, FlexMessage, Message
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from .. import thai, ui
+from .. import postback, thai, ui
 from ..context import Context, Input
 from ..flows.engine import Flow, FlowAbort
 from ..flows.media import Photos
@@ -262,8 +262,8 @@ def _report_bubble(ctx: Context, report: ActivityReport):
     if ctx.now < deadline:
         day = thai.format_date(deadline.astimezone(ctx.settings.timezone).date(), ctx.locale)
         note = _("report.change_until", date=day)
-        buttons = [ui.button(_("report.edit"), ui.pb(a="report.edit", id=report.id), style="primary"),
-                   ui.button(_("report.withdraw"), ui.pb(a="report.withdraw", id=report.id))]
+        buttons = [ui.button(_("report.edit"), postback.encode(a="report.edit", id=report.id), style="primary"),
+                   ui.button(_("report.withdraw"), postback.encode(a="report.withdraw", id=report.id))]
     else:
         note, buttons = _("report.change_closed", days=CHANGE_WINDOW.days), []
     return ui.card(report.organization.name, _report_rows(report, ctx.locale), note=note, buttons=buttons).contents
@@ -290,8 +290,9 @@ def my_reports(ctx: Context, inp: Input) -> list[Message]:
 
 def _load_for_change(ctx: Context, inp: Input) -> ActivityReport | str:
     """The report named by the button, if this member may still change it (postbacks carry only the id)."""
-    raw_id = inp.data.get("id", "")
-    report = ctx.session.get(ActivityReport, int(raw_id), with_for_update=True) if raw_id.isdigit() else None
+    report = ctx.session.get(ActivityReport, inp.data["id"], with_for_update=True)
+    if report is None or ctx.member is None or report.author_id != ctx.member.id:
+        return _("common.unknown_button")  # a forged id: the same answer whether or not the row exists
     refusal = _change_refusal(ctx, report)
     if refusal is not None:
         return refusal
@@ -329,9 +330,9 @@ def ask_withdraw(ctx: Context, inp: Input) -> list[Message]:
     report = found
     return [ui.card(
         _("report.withdraw_title"), _report_rows(report, ctx.locale), note=_("report.withdraw_note"),
-        buttons=[ui.button(_("report.withdraw_confirm"), ui.pb(a="report.withdraw_do", id=report.id),
+        buttons=[ui.button(_("report.withdraw_confirm"), postback.encode(a="report.withdraw_do", id=report.id),
                            style="primary"),
-                 ui.button(_("report.withdraw_keep"), ui.pb(a="report.withdraw_keep"))])]
+                 ui.button(_("report.withdraw_keep"), postback.encode(a="report.withdraw_keep"))])]
 
 
 def do_withdraw(ctx: Context, inp: Input) -> list[Message]:
@@ -361,7 +362,7 @@ def _preference(ctx: Context) -> MemberPreference:
 def stop_reminders(ctx: Context, inp: Input) -> list[Message]:
     pref = _preference(ctx)
     pref.reminders_paused_at = pref.reminders_paused_at or ctx.now
-    return [ui.text(_("reminder.paused"), [ui.Chip(_("reminder.resume"), ui.pb(cmd="resume_reminders")),
+    return [ui.text(_("reminder.paused"), [ui.Chip(_("reminder.resume"), postback.encode(cmd="resume_reminders")),
                                            *menu_chips(ctx)])]
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from linebot.v3.messaging import FlexBubble, FlexCarousel, FlexMessage, Message
 from sqlalchemy import func, select
 
-from .. import assembly, digests, thai, ui
+from .. import assembly, digests, postback, thai, ui
 from ..assembly import Cast
 from ..context import Context, Input
 from ..flows.engine import Flow, FlowAbort
@@ -65,7 +65,7 @@ CAST_REPLY = {
 def vote(ctx: Context, inp: Input) -> list[Message]:
     """A tap on a ballot button. Only the token and option index come from the tap."""
     assert ctx.member is not None
-    outcome = assembly.cast_vote(ctx.session, inp.data.get("b", ""), inp.data.get("o", ""), ctx.member, ctx.now)
+    outcome = assembly.cast_vote(ctx.session, inp.data["b"], inp.data["o"], ctx.member, ctx.now)
     item = outcome.item
     if outcome.status in CAST_REPLY:
         title = item.title if item is not None else ""
@@ -87,8 +87,8 @@ def _ballot_chips(ctx: Context) -> list[ui.Chip]:
     assert ctx.member is not None
     chips = menu_chips(ctx)
     if assembly.unvoted_open_items(ctx.session, ctx.member, ctx.now):
-        chips = [c for c in chips if c.data != ui.pb(cmd="my_ballots")]
-        chips.insert(0, ui.Chip(_("vote.next_ballot"), ui.pb(cmd="my_ballots")))
+        chips = [c for c in chips if c.data != postback.encode(cmd="my_ballots")]
+        chips.insert(0, ui.Chip(_("vote.next_ballot"), postback.encode(cmd="my_ballots")))
     return chips[:ui.MAX_QUICK_REPLIES]
 
 
@@ -155,15 +155,15 @@ def item_card(ctx: Context, item: AgendaItem) -> FlexMessage:
                                                     pct=assembly.percent(voted, eligible, locale))))
     buttons = []
     if item.status is ItemStatus.SCHEDULED:
-        buttons.append(ui.button(_("vote.open_now"), ui.pb(a="vote.open", id=item.id), style="primary"))
+        buttons.append(ui.button(_("vote.open_now"), postback.encode(a="vote.open", id=item.id), style="primary"))
     if item.status is ItemStatus.OPEN:
-        buttons.append(ui.button(_("vote.close_now"), ui.pb(a="vote.close", id=item.id), style="primary"))
+        buttons.append(ui.button(_("vote.close_now"), postback.encode(a="vote.close", id=item.id), style="primary"))
     if item.status in (ItemStatus.OPEN, ItemStatus.CLOSED):
-        buttons.append(ui.button(_("vote.show_voters"), ui.pb(a="vote.voters", id=item.id)))
+        buttons.append(ui.button(_("vote.show_voters"), postback.encode(a="vote.voters", id=item.id)))
     if item.status is ItemStatus.CLOSED:
-        buttons.append(ui.button(_("vote.show_result"), ui.pb(a="vote.result", id=item.id)))
+        buttons.append(ui.button(_("vote.show_result"), postback.encode(a="vote.result", id=item.id)))
     if item.status in (ItemStatus.SCHEDULED, ItemStatus.OPEN):
-        buttons.append(ui.button(_("vote.withdraw"), ui.pb(a="vote.withdraw", id=item.id)))
+        buttons.append(ui.button(_("vote.withdraw"), postback.encode(a="vote.withdraw", id=item.id)))
     return ui.card(_("vote.item_title", n=item.position, title=item.title), rows,
                    note=item.session.name, buttons=buttons)
 
@@ -174,10 +174,10 @@ def assembly_overview(ctx: Context, inp: Input) -> list[Message]:
         return refused
     session = ctx.session.scalar(select(AssemblySession).order_by(AssemblySession.held_on.desc(),
                                                                   AssemblySession.id.desc()))
-    chips = [ui.Chip(_("vote.new_session"), ui.pb(cmd="assembly_new_session")),
-             ui.Chip(_("vote.new_item"), ui.pb(cmd="assembly_new_item")),
-             ui.Chip(_("vote.results_chip"), ui.pb(cmd="vote_results")),
-             ui.Chip(_("menu.help"), ui.pb(cmd="help"))]
+    chips = [ui.Chip(_("vote.new_session"), postback.encode(cmd="assembly_new_session")),
+             ui.Chip(_("vote.new_item"), postback.encode(cmd="assembly_new_item")),
+             ui.Chip(_("vote.results_chip"), postback.encode(cmd="vote_results")),
+             ui.Chip(_("menu.help"), postback.encode(cmd="help"))]
     if session is None:
         return [ui.text(_("vote.no_session"), chips)]
     items = [i for i in session.items if i.status is not ItemStatus.WITHDRAWN][:MAX_CARDS]
@@ -193,10 +193,9 @@ def _item_for_secretariat(ctx: Context, inp: Input) -> AgendaItem | list[Message
     refused = _refuse_unless_secretariat(ctx)
     if refused:
         return refused
-    raw = inp.data.get("id", "")
-    item = ctx.session.get(AgendaItem, int(raw)) if raw.isdigit() else None
+    item = ctx.session.get(AgendaItem, inp.data["id"])
     if item is None:
-        return [ui.text(_("vote.item_not_found"))]
+        return [ui.text(_("common.unknown_button"), menu_chips(ctx))]
     return item
 
 
@@ -205,8 +204,8 @@ def _confirm(ctx: Context, inp: Input, item: AgendaItem, action: str, question: 
     if inp.data.get("x") == "1":
         return None
     return [ui.text(_(question, title=item.title), [
-        ui.Chip(_("vote.confirm_yes"), ui.pb(a=action, id=item.id, x=1)),
-        ui.Chip(_("common.cancel"), ui.pb(cmd="assembly"), display=_("common.cancel")),
+        ui.Chip(_("vote.confirm_yes"), postback.encode(a=action, id=item.id, x=1)),
+        ui.Chip(_("common.cancel"), postback.encode(cmd="assembly"), display=_("common.cancel")),
     ])]
 
 
@@ -224,7 +223,7 @@ def open_now(ctx: Context, inp: Input) -> list[Message]:
         return [ui.text(_("vote.cannot_open", title=item.title, status=_(STATUS_TEXT[ItemStatus.OPEN])))]
     ctx.after_commit.extend(opened.outbox_ids)
     return [ui.text(_("vote.opened", title=item.title, n=thai.format_number(opened.ballots, ctx.locale)),
-                    [ui.Chip(_("vote.assembly_chip"), ui.pb(cmd="assembly"))])]
+                    [ui.Chip(_("vote.assembly_chip"), postback.encode(cmd="assembly"))])]
 
 
 def close_now(ctx: Context, inp: Input) -> list[Message]:
@@ -319,8 +318,8 @@ def _require_secretariat_at_save(ctx: Context) -> None:
 
 def _after_save_chips() -> list[ui.Chip]:
     """After saving a session or an item, the secretariat usually adds another item."""
-    return [ui.Chip(_("vote.new_item"), ui.pb(cmd="assembly_new_item")),
-            ui.Chip(_("vote.assembly_chip"), ui.pb(cmd="assembly"))]
+    return [ui.Chip(_("vote.new_item"), postback.encode(cmd="assembly_new_item")),
+            ui.Chip(_("vote.assembly_chip"), postback.encode(cmd="assembly"))]
 
 
 def _save_session(ctx: Context, answers: dict[str, Any]) -> list[Message]:
@@ -479,7 +478,7 @@ def start_new_item(ctx: Context, inp: Input) -> list[Message]:
     if refused:
         return refused
     if ctx.session.scalar(select(AssemblySession.id).limit(1)) is None:
-        return [ui.text(_("vote.no_session"), [ui.Chip(_("vote.new_session"), ui.pb(cmd="assembly_new_session"))])]
+        return [ui.text(_("vote.no_session"), [ui.Chip(_("vote.new_session"), postback.encode(cmd="assembly_new_session"))])]
     return ctx.flows.start(ctx, "agenda_item")
 
 
