@@ -269,6 +269,159 @@ def tally(session: Session, item: AgendaItem) -> Result:
     return Result(item.id, eligible, sum(counts), counts, decision, ordered, item.status is ItemStatus.CLOSED)
 
 
+# ---- showing a breakdown without giving a secret ballot away -----------------------------------
+
+SMALL = 3  # a breakdown cell of a secret item showing fewer voters than this is never shown as a number
+FEWER = "fewer"  # the cell holds fewer than SMALL votes (0, 1 or 2)
+HIDDEN = "hidden"  # the whole row's split is withheld: its numbers could be worked out by subtraction
+Cell = int | str  # a count to show, or FEWER / HIDDEN
+
+
+@dataclass
+class BreakdownRow:
+    tally: RegionTally
+    cells: list[Cell]  # one per option, in option order
+    hidden: bool = False  # every cell is HIDDEN
+
+
+def breakdown_cells(item: AgendaItem, result: Result) -> list[BreakdownRow]:
+    """The per-region breakdown as displayable cells: the ONE place the small-numbers rule lives.
+    Every renderer (chat cards, group results) and exporter (JSON, CSV) shows these, never
+    `RegionTally.counts` directly.
+
+    An open ballot shows every count (it lists who voted what anyway). A secret ballot keeps its
+    turnout per region and its item totals public, and:
+
+    1. Any option cell under 3 votes, 0 included, reads "fewer than 3". A 0 shown next to masked
+       1s and 2s would tell them apart, and 0s are how unanimity shows (3 · 0 · 0 is each of three
+       delegates' choice). A region with fewer than 3 voters therefore shows no number at all.
+    2. A masked cell must not be recoverable by subtraction either: a region's turnout minus its
+       shown cells, an option's item total minus its shown cells, and chains of both (see
+       `_determined`). While some masked cell of a region with voters has only one possible
+       value, a region's whole split is withheld ("not shown", one mark whatever the values, so
+       the mark leaks no bound): first the region of that cell, then, if it is already withheld,
+       another region with voters (one showing a number for that option first, then the
+       smallest), until no masked cell is pinned down.
+
+    Left knowable, by design: the item totals (a unanimous item is unanimous everywhere) and cells
+    the totals and turnouts alone already fix (e.g. the only region with voters).
+    """
+    rows = result.by_region
+    n = len(result.counts)
+    if not item.secret:
+        return [BreakdownRow(t, list(t.counts)) for t in rows]
+    masked = [[c < SMALL for c in t.counts] for t in rows]
+    hidden: set[int] = set()
+    # A region with fewer than 3 voters is withheld already: every cell reads "fewer than 3", which
+    # says no more than its turnout does. Hiding it "more" would change nothing.
+    small = {r for r, t in enumerate(rows) if t.voted < SMALL}
+    while True:
+        cells = [[HIDDEN] * n if r in hidden else [FEWER if masked[r][o] else t.counts[o] for o in range(n)]
+                 for r, t in enumerate(rows)]
+        leak = _determined(rows, cells, result.counts)
+        if leak is None:
+            break
+        r, o = leak
+        if r not in hidden and r not in small:
+            hidden.add(r)
+            continue
+        # Already withheld: the numbers elsewhere pin it. Withhold another region with voters,
+        # one showing a number for that option first, the fewest voters first.
+        others = [x for x in range(len(rows)) if x not in hidden and x not in small and rows[x].voted > 0]
+        if not others:
+            break  # every split is withheld: what is still fixed, the totals and turnouts fix
+        hidden.add(min(others, key=lambda x: (not isinstance(cells[x][o], int), rows[x].voted, x)))
+    return [BreakdownRow(t, cells[r], r in hidden) for r, t in enumerate(rows)]
+
+
+def _determined(rows: Sequence[RegionTally], cells: list[list[Cell]], totals: Sequence[int]) -> tuple[int, int] | None:
+    """A masked cell (region with voters, any option) whose value follows from what is shown, or None.
+
+    A reader knows each region's turnout, each option's item total, the shown numbers, that a
+    "fewer than 3" cell is 0–2 and a "not shown" one 0–turnout. The unknown cells then form a
+    transportation problem: flows from regions (what their turnout leaves after the shown cells)
+    to options (what their total leaves), each edge within its bounds. Its integer solutions give
+    every cell an interval of values, so a cell is determined exactly when neither its value − 1
+    nor its value + 1 is feasible; each test is one small max-flow. Cells that the totals and
+    turnouts already fix without any breakdown (an option nobody or everybody chose, the only
+    region with voters) are not counted: no mask can hide what the totals say.
+    """
+    n, everyone = len(totals), sum(t.voted for t in rows)
+    unknown = [(r, o) for r, row in enumerate(cells) for o, cell in enumerate(row)
+               if not isinstance(cell, int) and rows[r].voted > 0]
+    if not unknown:
+        return None
+    supply = [t.voted - sum(c for c in row if isinstance(c, int)) for t, row in zip(rows, cells)]
+    demand = [totals[o] - sum(row[o] for row in cells if isinstance(row[o], int)) for o in range(n)]
+    cap = {(r, o): min(rows[r].voted, SMALL - 1) if cells[r][o] == FEWER else rows[r].voted for r, o in unknown}
+
+    def feasible(fixed: tuple[int, int], value: int) -> bool:
+        r0, o0 = fixed
+        if not 0 <= value <= cap[fixed]:
+            return False
+        s, d = list(supply), list(demand)
+        s[r0] -= value
+        d[o0] -= value
+        if min(s) < 0 or min(d) < 0:
+            return False
+        return _max_flow(s, d, {e: c for e, c in cap.items() if e != fixed}) == sum(s) == sum(d)
+
+    lonely = sum(1 for t in rows if t.voted > 0) <= 1
+    for r, o in unknown:
+        if lonely or totals[o] in (0, everyone):
+            continue
+        value = rows[r].counts[o]
+        if not feasible((r, o), value - 1) and not feasible((r, o), value + 1):
+            return r, o
+    return None
+
+
+def _max_flow(supply: list[int], demand: list[int], cap: dict[tuple[int, int], int]) -> int:
+    """Max flow source → regions → options → sink (augmenting paths; the graphs are tiny)."""
+    flow: dict[tuple[int, int], int] = dict.fromkeys(cap, 0)
+    sent_r, sent_o = [0] * len(supply), [0] * len(demand)
+    total = 0
+    while True:
+        # Breadth-first search over the residual graph; nodes ("r", i) and ("o", j).
+        start = [("r", r) for r in range(len(supply)) if sent_r[r] < supply[r]]
+        parent: dict[tuple[str, int], tuple[str, int] | None] = {node: None for node in start}
+        queue, end = list(start), None
+        while queue and end is None:
+            kind, i = queue.pop(0)
+            steps = ([("o", o) for (r, o), c in cap.items() if r == i and flow[(r, o)] < c] if kind == "r"
+                     else [("r", r) for (r, o), f in flow.items() if o == i and f > 0])
+            for node in steps:
+                if node not in parent:
+                    parent[node] = (kind, i)
+                    if node[0] == "o" and sent_o[node[1]] < demand[node[1]]:
+                        end = node
+                        break
+                    queue.append(node)
+        if end is None:
+            return total
+        node: tuple[str, int] | None = end
+        while node is not None:  # one unit along the path: the numbers are small
+            prev = parent[node]
+            if prev is None:
+                sent_r[node[1]] += 1
+            elif node[0] == "o":
+                flow[(prev[1], node[1])] += 1
+            else:
+                flow[(node[1], prev[1])] -= 1
+            node = prev
+        sent_o[end[1]] += 1
+        total += 1
+
+
+def cell_text(cell: Cell, locale: str) -> str:
+    """A cell in the current locale: a number, "fewer than 3" or "not shown"."""
+    if cell == FEWER:
+        return _("vote.cell_fewer", n=thai.format_number(SMALL, locale))
+    if cell == HIDDEN:
+        return _("vote.cell_hidden")
+    return thai.format_number(int(cell), locale)
+
+
 def turnout(session: Session, item: AgendaItem) -> tuple[int, int]:
     """(voted, eligible) — what may be shown while an item is open (no counts per option)."""
     voted = session.scalar(select(func.count()).where(Ballot.item_id == item.id, Ballot.voted_at.is_not(None)))
@@ -290,9 +443,14 @@ def result_dict(session: Session, item: AgendaItem, result: Result) -> dict[str,
         "final": result.final,
         "options": [{"index": i, "label": label, "votes": result.counts[i], "abstain": i == item.abstain_index}
                     for i, label in enumerate(labels)],
-        "by_region": [{"region": t.code, "name": t.name_th, "eligible": t.eligible, "voted": t.voted,
-                       "votes": dict(zip(labels, t.counts))} for t in result.by_region],
     }
+    with use_locale("th"):  # masked cells read as the bot shows them: "น้อยกว่า 3", "ไม่แสดง"
+        data["by_region"] = [
+            {"region": row.tally.code, "name": row.tally.name_th, "eligible": row.tally.eligible,
+             "voted": row.tally.voted,
+             "votes": {label: cell if isinstance(cell, int) else cell_text(cell, "th")
+                       for label, cell in zip(labels, row.cells)}}
+            for row in breakdown_cells(item, result)]
     voters = session.execute(
         select(Member.line_user_id, Member.full_name, Member.display_name, Ballot.voted_at)
         .join(Ballot, Ballot.member_id == Member.id)
@@ -624,8 +782,10 @@ def result_rows(item: AgendaItem, result: Result, locale: str) -> list[ui.Row]:
     if item.custom_options and result.decision.winner is not None:
         outcome = _("vote.outcome_option", option=labels[result.decision.winner])
     rows.append(ui.Row(_("vote.decision"), outcome))
-    for t in result.by_region:
-        split = " · ".join(f"{label} {thai.format_number(n, locale)}" for label, n in zip(labels, t.counts))
+    for row in breakdown_cells(item, result):
+        t = row.tally
+        split = _("vote.region_hidden") if row.hidden else " · ".join(
+            f"{label} {cell_text(cell, locale)}" for label, cell in zip(labels, row.cells))
         rows.append(ui.Row(t.name(locale), _("vote.region_value", voted=thai.format_number(t.voted, locale),
                                              eligible=thai.format_number(t.eligible, locale), split=split)))
     return rows

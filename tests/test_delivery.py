@@ -18,7 +18,7 @@ from bot.delivery import Sender, enqueue, enqueue_users
 from bot.delivery.quiet import in_quiet_hours, quiet_ends_at
 from bot.delivery.quota import NOTICE_KIND
 from bot.delivery.ratelimit import TokenBucket
-from bot.delivery.sender import LEASE, QUOTA_WAIT
+from bot.delivery.sender import LEASE, QUOTA_WAIT, RENEW_EVERY
 from bot.line import LineGateway
 from bot.models import Member, OutboxMessage, OutboxStatus, Priority, Role, RoleGrant, ScopeKind, utcnow
 
@@ -269,6 +269,117 @@ def test_sender_killed_mid_batch_is_finished_by_another_exactly_once(services, e
     dead.record(claimed[3].id, claimed[3].claim_token, dead.send(claimed[3]))
     assert row(services, claimed[3].id).attempts == 1
     dead.gateway.close()
+
+
+def test_lease_timing_with_injected_time(services, emulator, settings):
+    """A dead sender's rows are free LEASE after its last renewal (within 30 s); renewing keeps them."""
+    assert LEASE <= timedelta(seconds=30) and RENEW_EVERY + timedelta(seconds=13.05) < LEASE
+    ids = [i for n in range(1, 4) for i in queue(services, [user(n)])]
+    t0 = utcnow()
+    holder, rival = services.sender, Sender(services.session_factory, services.gateway, services.settings)
+    claimed = holder.claim(now=t0)
+    token = claimed[0].claim_token
+    assert sorted(r.id for r in claimed) == sorted(ids)
+    assert rival.claim(now=t0 + LEASE - timedelta(seconds=1)) == []
+    # A heartbeat at t0 + 15 s: the rows stay leased past t0 + LEASE.
+    assert holder.renew(token, t0 + timedelta(seconds=15)) == set(ids)
+    assert rival.claim(now=t0 + LEASE + timedelta(seconds=1)) == []
+    # Then the holder dies (no more heartbeats): another sender has them 30 s after the death.
+    died = t0 + timedelta(seconds=15)
+    assert rival.claim(now=died + LEASE - timedelta(seconds=1)) == []
+    taken = rival.claim(now=died + timedelta(seconds=30))
+    assert sorted(r.id for r in taken) == sorted(ids)
+    # The old holder, had it only stalled, finds nothing left to renew: the rows are the rival's.
+    assert holder.renew(token, died + timedelta(seconds=31)) == set()
+    assert row(services, ids[0]).claim_token == taken[0].claim_token
+
+
+def test_a_live_slow_sender_keeps_its_rows_through_a_long_batch(services, emulator, settings):
+    """Sending takes 6 s per request here (the clock says so): 6 rows take over a minute, three
+    leases' worth, and a rival trying all along never gets one row."""
+    users = [user(n) for n in range(1, 7)]
+    for u in users:
+        queue(services, [u], body=f"ถึง {u[-4:]}")
+    rival = Sender(services.session_factory, services.gateway, services.settings)
+    start = utcnow()
+    moment = [start]
+    stolen: list[int] = []
+
+    def clock() -> datetime:  # each reading is 6 s later; after the first (the claim's), a rival tries too
+        if moment[0] > start:
+            stolen.extend(r.id for r in rival.claim(now=moment[0] + timedelta(seconds=6)))
+        moment[0] += timedelta(seconds=6)
+        return moment[0]
+
+    slow = Sender(services.session_factory, services.gateway, services.settings, clock=clock)
+    stats = slow.deliver()
+    assert moment[0] - start > LEASE * 3
+    assert stolen == [] and (stats.claimed, stats.delivered, stats.lost) == (6, 6, 0)
+    for u in users:
+        assert texts(emulator, u) == [f"ถึง {u[-4:]}"]
+
+
+@pytest.fixture
+def postgres_only(services):
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL: a second process sending from the same SQLite file is not a supported setup "
+                    "(SKIP LOCKED claims are what lets several workers share the outbox)")
+
+
+def test_a_sigkilled_worker_process_rows_go_out_within_30_s_exactly_once(postgres_only, services, emulator, settings,
+                                                                           tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    users = [user(n) for n in range(1, 11)]
+    for u in users:
+        queue(services, [u], body=f"ถึง {u[-4:]}")
+    emulator.delay = 0.4  # LINE is slow today: the worker is killed in the middle of its batch
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "LINE_CHANNEL_SECRET": settings.channel_secret,
+           "LINE_CHANNEL_ACCESS_TOKEN": settings.channel_access_token,
+           "LINE_API_BASE_URL": settings.line_api_base_url, "KHABUAN_INSTANCE_PATH": str(settings.instance_path),
+           "BOT_QUIET_HOURS": "00:00-00:00", "PYTHONPATH": str(root)}
+    log = tmp_path / "worker.log"
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; main()", "worker", "--no-scheduler", "--poll", "0.2"],
+        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    try:
+        deadline = time.monotonic() + 30
+        while len([r for r in emulator.requests if r.path == PUSH]) < 3:
+            assert worker.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    killed = utcnow()
+    time.sleep(emulator.delay + 0.5)  # a request in flight at the kill reaches LINE (the emulator) anyway
+    emulator.delay = 0.0
+    with services.session_factory() as session:
+        left = session.scalar(select(func.count()).select_from(OutboxMessage)
+                              .where(OutboxMessage.status == OutboxStatus.PENDING))
+        leased = session.scalar(select(func.count()).select_from(OutboxMessage)
+                                .where(OutboxMessage.status == OutboxStatus.PENDING,
+                                       OutboxMessage.claimed_until > killed))
+    assert 0 < left < 10 and leased == left  # killed mid-batch, holding the rest of it
+
+    survivor = services.sender
+    assert survivor.deliver(now=killed + timedelta(seconds=1)).claimed == 0  # still the dead worker's
+    stats = survivor.deliver(now=killed + timedelta(seconds=30))
+    assert (stats.claimed, stats.delivered) == (left, left)
+    for u in users:
+        assert texts(emulator, u) == [f"ถึง {u[-4:]}"]  # each push once
+    accepted = [r for r in emulator.requests if r.path == PUSH and r.status == 200]
+    assert len(accepted) == 10  # a row sent just before the kill came back as 409, not a second push
+    with services.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)
+                              .where(OutboxMessage.status != OutboxStatus.SENT)) == 0
 
 
 # ---- multicast batching ---------------------------------------------------------------------------

@@ -160,7 +160,10 @@ def test_full_lifecycle(chat, db, services):
     assert "ปิดแล้วเปิดใหม่ไม่ได้" in secretariat.last_text()
     secretariat.tap("ยืนยัน")
     assert secretariat.sees("ผลการลงคะแนน: รับรองแผนงานปี 2570", "3 เสียง (60%)", "ครบองค์ประชุม", "ผ่าน ✅")
-    assert secretariat.sees("ภาคเหนือ", "ลงคะแนน 3/3: เห็นด้วย 3 · ไม่เห็นด้วย 0 · งดออกเสียง 0")
+    # Secret and small: the north's 3 · 0 · 0 would give away each northern delegate's choice, and
+    # with it the totals would give away the two single delegates elsewhere. No region shows a number.
+    assert secretariat.sees("ภาคเหนือ", "ลงคะแนน 3/3: ไม่แสดงแยกตามตัวเลือก เพื่อรักษาความลับ")
+    assert secretariat.sees("ลงคะแนน 1/1: เห็นด้วย น้อยกว่า 3 · ไม่เห็นด้วย น้อยกว่า 3 · งดออกเสียง น้อยกว่า 3")
     pushed = [m for m in secretariat.all_messages() if m["_via"] == "push" and "ผลการลงคะแนน" in m["altText"]]
     assert len(pushed) == 1  # the result card, to the secretariat, once
 
@@ -370,6 +373,154 @@ def test_secret_ballot_leaves_no_choice_per_person_in_any_output(chat, db, servi
     db.rollback()
     assert db.scalar(select(func.count()).select_from(Vote).where(Vote.ballot_id.is_not(None))) == 0
     assert db.scalar(select(func.count()).select_from(VoteChange).where(VoteChange.to_option.is_not(None))) == 0
+
+
+# ---- small numbers: a breakdown never gives a secret ballot away ------------------------------------
+
+F, H = assembly.FEWER, assembly.HIDDEN
+
+
+def _breakdown(rows, secret=True):
+    """rows: per region, the counts per option; turnout is their sum, eligible a few more."""
+    n = len(rows[0])
+    tallies = [assembly.RegionTally(i, f"r{i}", f"ภาค {i}", f"Region {i}", eligible=sum(c) + 2, voted=sum(c),
+                                    counts=list(c)) for i, c in enumerate(rows)]
+    totals = [sum(c[o] for c in rows) for o in range(n)]
+    result = assembly.Result(1, sum(t.eligible for t in tallies), sum(totals), totals,
+                             decide(totals, eligible=20, abstain_index=None, quorum_percent=50,
+                                    rule=DecisionRule.MAJORITY, motion=False), tallies, True)
+    item = AgendaItem(secret=secret, custom_options=[f"o{o}" for o in range(n)])
+    return [row.cells for row in assembly.breakdown_cells(item, result)]
+
+
+def test_small_cells_of_a_secret_ballot_are_masked():
+    # A region with 1 or 2 voters shows no number; 0, 1 and 2 read alike ("fewer than 3").
+    cells = _breakdown([[4, 3, 3], [3, 4, 3], [1, 0, 0], [0, 1, 1]])
+    assert cells[2] == [F, F, F] and cells[3] == [F, F, F]
+    # Cells under 3 are masked in a big region too, zero included, as long as they can't be worked out.
+    assert _breakdown([[5, 1, 1], [4, 1, 2]]) == [[5, F, F], [4, F, F]]
+    # Nothing small: every number shows.
+    assert _breakdown([[4, 3, 3], [3, 5, 4]]) == [[4, 3, 3], [3, 5, 4]]
+    # An open ballot (who voted what is listed anyway) shows every count.
+    assert _breakdown([[1, 0, 0], [0, 2, 0]], secret=False) == [[1, 0, 0], [0, 2, 0]]
+
+
+def test_masked_cells_cannot_be_worked_out_by_subtraction():
+    # Unanimity: 3 · 0 · 0 is each voter's choice even with the zeros masked (turnout 3 − 3 = 0).
+    assert _breakdown([[3, 0, 0], [4, 3, 5]])[0] == [H, H, H]
+    # One masked cell in a row: turnout minus the others gives it.
+    assert _breakdown([[5, 4, 2], [4, 3, 5]])[0] == [H, H, H]
+    # Across regions: the item totals minus the shown cells give the one small region's split, so
+    # a second region's split is withheld too (the smallest showing a number).
+    assert _breakdown([[4, 3, 3], [6, 5, 7], [1, 1, 0]]) == [[H, H, H], [6, 5, 7], [F, F, F]]
+    # With two regions and the totals public, one region's split gives the other's: both withheld.
+    assert _breakdown([[3, 0, 0], [4, 3, 5]]) == [[H, H, H], [H, H, H]]
+    # Chains of both: 10 · 4 · 1 hides its lone 1, then its 10 follows from the first option's
+    # total, so a second region goes; the two left split 18 · 10 · 3 between 15 and 16 voters in
+    # more ways than one.
+    assert _breakdown([[10, 4, 1], [8, 6, 2], [12, 3, 3]]) == [[H, H, H], [H, H, H], [12, 3, 3]]
+
+
+def test_every_result_surface_shows_the_masked_breakdown(chat, db, services, cli, emulator):
+    """Cards (pushed at close, "ผลโหวต", the secretariat's result screen), a bound group's result
+    message (Thai and English) and both exports all show the breakdown through breakdown_cells."""
+    from bot import digests
+    from bot.models import BoundGroup, ScopeKind
+
+    from .chat import _walk
+
+    secretariat = make_secretariat(chat, db)
+    delegates = make_delegates(chat, db)
+    groups = {"th": "C" + "d1" * 16, "en": "C" + "d2" * 16}
+    for locale, group_id in groups.items():
+        db.add(BoundGroup(line_group_id=group_id, name="กลุ่ม", locale=locale, scope_kind=ScopeKind.NATIONAL,
+                          scope_code="", bound_at=utcnow() - timedelta(days=1), assembly_results=True))
+    item = make_item(db)
+    open_item(services, db, item)
+    # The north (3 voters) is unanimous; Bangkok's and the northeast's single delegates differ.
+    for user, label in zip(delegates, ["เห็นด้วย", "เห็นด้วย", "ไม่เห็นด้วย", "งดออกเสียง", "เห็นด้วย"]):
+        cast(user, label)
+    db.rollback()
+    closed = assembly.close_item(db, db.get(AgendaItem, item.id), utcnow(), services.settings.timezone)
+    ids = closed.outbox_ids + digests.group_results(db, utcnow(), services.settings.timezone)
+    db.commit()
+    services.sender.deliver(ids=ids)
+
+    one_voter = "ลงคะแนน 1/1: เห็นด้วย น้อยกว่า 3 · ไม่เห็นด้วย น้อยกว่า 3 · งดออกเสียง น้อยกว่า 3"
+    north = "ลงคะแนน 3/3: ไม่แสดงแยกตามตัวเลือก เพื่อรักษาความลับ"
+
+    def card_text(messages):  # what the bubbles show (the alt text repeats it for notifications)
+        return "\n".join(node["text"] for m in messages for node in _walk(m) if isinstance(node.get("text"), str))
+
+    pushed = [m for m in secretariat.all_messages() if m["_via"] == "push" and "ผลการลงคะแนน" in m["altText"]]
+    secretariat.postback(f"a=vote.result&id={item.id}")
+    shown = secretariat.replies()
+    delegates[0].say("ผลโหวต")
+    asked = delegates[0].replies()
+    for messages in (pushed, shown, asked, emulator.messages_for(groups["th"])):
+        text = card_text(messages)
+        assert "3 เสียง (60%)" in text  # the item's totals stay
+        assert text.count(one_voter) == 2 and north in text, text
+    english = card_text(emulator.messages_for(groups["en"]))
+    assert "voted 1/1: Approve fewer than 3 · Reject fewer than 3 · Abstain fewer than 3" in english, english
+    assert "voted 3/3: split not shown, to keep the ballot secret" in english
+
+    data = json.loads(cli("agenda", "results", str(item.id)).output)
+    assert [o["votes"] for o in data["options"]] == [3, 1, 1]
+    by_region = {r["region"]: r for r in data["by_region"]}
+    assert by_region["north"]["voted"] == 3
+    assert by_region["north"]["votes"] == dict.fromkeys(["เห็นด้วย", "ไม่เห็นด้วย", "งดออกเสียง"], "ไม่แสดง")
+    small = [r for r in data["by_region"] if r["voted"] == 1]
+    assert len(small) == 2 and all(set(r["votes"].values()) == {"น้อยกว่า 3"} for r in small)
+    rows = cli("agenda", "results", str(item.id), "--format", "csv").output.splitlines()
+    assert rows[1].endswith(",5,5,3,1,1,True,passed")
+    regional = [r.split(",") for r in rows[2:]]
+    assert [r[5:8] for r in regional if r[1] == "north"] == [["ไม่แสดง"] * 3]
+    assert sorted(r[5:8] for r in regional if r[4] == "1") == [["น้อยกว่า 3"] * 3] * 2
+    assert not any(cell.isdigit() for r in regional for cell in r[5:8])
+
+
+def _consistent(rows, cells, totals):
+    """Every table of counts agreeing with what is shown: turnout per region, the item totals,
+    the numbers shown, "fewer than 3" (0–2) and "not shown" (anything)."""
+    import itertools
+
+    n = len(totals)
+    choices = []
+    for counts, row in zip(rows, cells):
+        v = sum(counts)
+        options = [c for c in itertools.product(range(v + 1), repeat=n) if sum(c) == v and all(
+            (x == cell) if isinstance(cell, int) else (x < 3 if cell == F else True) for x, cell in zip(c, row))]
+        choices.append(options)
+    for table in itertools.product(*choices):
+        if [sum(r[o] for r in table) for o in range(n)] == totals:
+            yield table
+
+
+def test_no_masked_cell_is_determined_by_what_is_shown():
+    """Brute force over small tables: for every region with voters, no cell that is not shown as a
+    number has only one possible value given everything that is shown."""
+    import random
+
+    rng = random.Random(2026)
+    checked = 0
+    for _ in range(400):
+        n = rng.choice((2, 3))
+        rows = [[rng.choice((0, 0, 1, 2, 3, 4)) for _o in range(n)] for _r in range(rng.choice((2, 3)))]
+        cells = _breakdown(rows)
+        totals = [sum(r[o] for r in rows) for o in range(n)]
+        tables = list(_consistent(rows, cells, totals))
+        assert tuple(tuple(r) for r in rows) in {tuple(tuple(r) for r in t) for t in tables}
+        if sum(1 for r in rows if sum(r)) <= 1:
+            continue  # the only region with voters: the item totals are its split
+        for r, row in enumerate(cells):
+            if sum(rows[r]) == 0:
+                continue  # no voter, nothing to give away
+            for o, cell in enumerate(row):
+                if not isinstance(cell, int) and totals[o] not in (0, sum(sum(x) for x in rows)):
+                    checked += 1
+                    assert len({t[r][o] for t in tables}) > 1, (rows, cells, r, o)
+    assert checked > 100
 
 
 # ---- results arithmetic ------------------------------------------------------------------------------

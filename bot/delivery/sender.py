@@ -2,6 +2,9 @@
 
 Exactly once, by construction:
 - a row is leased with one atomic UPDATE, so two senders never hold it at the same time;
+- the lease is short (LEASE): a live sender renews it while it works through its batch (checked
+  before each send, renewed once RENEW_EVERY has passed), so a dead sender's rows go to another
+  within LEASE of its last renewal, while a live but slow one never loses rows it is still sending;
 - it is sent with the retry key created with the row, so if a sender dies after LINE accepted
   it but before recording, the next sender's attempt gets 409 "already accepted", which we
   count as delivered (LINE keeps retry keys for 24 hours);
@@ -31,7 +34,11 @@ from .quota import QuotaTracker, month_key, notify_secretariat, queued_cost, res
 from .ratelimit import EndpointLimiter
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=2)
+# A crashed sender's rows wait at most this long after its last renewal. A renewal comes before
+# every send once RENEW_EVERY has passed, so a send starts with more than LEASE − RENEW_EVERY
+# left, more than one request can take (line.TIMEOUT: 3.05 s to connect + 10 s to read).
+LEASE = timedelta(seconds=20)
+RENEW_EVERY = timedelta(seconds=5)
 MAX_ATTEMPTS = 8
 QUOTA_WAIT = timedelta(minutes=10)  # how often a row held for quota looks again
 DEFAULT_RATE = 100.0  # requests per second per endpoint, per process (LINE allows 2,000)
@@ -81,18 +88,22 @@ class DeliveryStats:
     retrying: int = 0
     failed: int = 0
     held: int = 0  # waiting for quota
+    lost: int = 0  # lease lapsed (e.g. the process was paused) and another sender took the row
     requests: int = 0
 
 
 class Sender:
     def __init__(self, factory: sessionmaker[Session], gateway: LineGateway, settings: Settings, *,
                  rate_per_second: float = DEFAULT_RATE, max_attempts: int = MAX_ATTEMPTS,
-                 lease: timedelta = LEASE, quota: QuotaTracker | None = None) -> None:
+                 lease: timedelta = LEASE, renew_every: timedelta = RENEW_EVERY,
+                 quota: QuotaTracker | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         self.factory = factory
         self.gateway = gateway
         self.settings = settings
         self.max_attempts = max_attempts
         self.lease = lease
+        self.renew_every = renew_every
+        self.clock = clock  # the time when a caller gives none: injected, so tests can move it
         self.limiter = EndpointLimiter(rate_per_second)
         self.quota = quota or QuotaTracker(gateway)
         self._notified_months: set[str] = set()
@@ -102,7 +113,7 @@ class Sender:
     def claim(self, *, limit: int = 50, ids: Sequence[int] | None = None, now: datetime | None = None,
               urgent_only: bool = False, extra_filter: ColumnElement[bool] | None = None) -> list[OutboxMessage]:
         """Lease due rows with one atomic UPDATE, so no two workers ever hold the same row."""
-        now = now or utcnow()
+        now = now or self.clock()
         token = str(uuid.uuid4())
         with self.factory() as session, session.begin():
             due = (select(OutboxMessage.id)
@@ -138,6 +149,22 @@ class Sender:
                 select(OutboxMessage).where(OutboxMessage.claim_token == token).order_by(
                     OutboxMessage.priority, OutboxMessage.id)))
 
+    def renew(self, token: str, now: datetime) -> set[int]:
+        """Extend the lease on the rows this claim still holds; returns their ids.
+
+        The claim token is the proof: a row another sender claimed after our lease lapsed carries
+        its token now and is left alone (and dropped from our batch). Rows already recorded or
+        released (claimed_until NULL) are not leased again.
+        """
+        with self.factory() as session, session.begin():
+            session.execute(update(OutboxMessage)
+                            .where(OutboxMessage.claim_token == token, OutboxMessage.status == OutboxStatus.PENDING,
+                                   OutboxMessage.claimed_until.is_not(None))
+                            .values(claimed_until=now + self.lease).execution_options(synchronize_session=False))
+            return set(session.scalars(select(OutboxMessage.id).where(
+                OutboxMessage.claim_token == token, OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.claimed_until.is_not(None))))
+
     def release(self, row_ids: Sequence[int], token: str, *, until: datetime | None = None,
                 reason: str | None = None) -> None:
         """Give leased rows back without counting an attempt (shutdown, or waiting for quota)."""
@@ -170,7 +197,7 @@ class Sender:
         return self.gateway.multicast(list(row.recipients), messages, row.retry_key)
 
     def record(self, row_id: int, token: str | None, result: SendResult, *, now: datetime | None = None) -> None:
-        now = now or utcnow()
+        now = now or self.clock()
         with self.factory() as session, session.begin():
             # Write first, conditionally: it takes the row lock (PostgreSQL) or the write lock (SQLite,
             # where a read-then-write transaction could fail or act on a stale read under concurrency).
@@ -215,7 +242,7 @@ class Sender:
         row it waits: low-priority rows also leave room for every pending high/normal row.
         """
         stats = DeliveryStats()
-        moment = now or utcnow()
+        moment = now or self.clock()
         s = self.settings
         quiet = in_quiet_hours(moment, s.quiet_start, s.quiet_end, s.timezone)
         rows = self.claim(limit=limit, ids=ids, now=moment, urgent_only=quiet)
@@ -226,10 +253,17 @@ class Sender:
         budget = self.quota.remaining()
         reserve: int | None = None  # asked only when a low-priority row needs it
         short = False
+        renewed_at, ours = moment, {r.id for r in rows}
         for index, row in enumerate(rows):
             if should_stop is not None and should_stop():
                 self.release([r.id for r in rows[index:]], token)
                 break
+            current = now or self.clock()
+            if current - renewed_at >= self.renew_every:  # a long batch: keep the lease alive
+                ours, renewed_at = self.renew(token, current), current
+            if row.id not in ours:  # our lease lapsed and another sender has the row now
+                stats.lost += 1
+                continue
             if budget is not None:
                 needed = row.cost
                 if row.priority >= Priority.LOW:
@@ -240,7 +274,7 @@ class Sender:
                 if needed > budget:
                     short = True
                     stats.held += 1
-                    self.release([row.id], token, until=(now or utcnow()) + QUOTA_WAIT, reason=WAITING_FOR_QUOTA)
+                    self.release([row.id], token, until=current + QUOTA_WAIT, reason=WAITING_FOR_QUOTA)
                     continue
             result = self.send(row)
             stats.requests += 1
