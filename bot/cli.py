@@ -62,6 +62,25 @@ def db_revision(message: str) -> None:
     migrate.revision(_services().engine, message)
 
 
+@db.command("check")
+@with_appcontext
+def db_check() -> None:
+    """Fail if the models differ from the schema the migrations build (a missing migration).
+
+    The migrations run in a scratch database of DATABASE_URL's kind (SQLite: a temporary file;
+    PostgreSQL: a temporary schema, dropped afterwards); the database itself is not changed.
+    """
+    differences = migrate.check(_services().settings.database_url)
+    if not differences:
+        click.echo("no drift: the migrations build the schema the models declare")
+        return
+    for difference in differences:
+        click.echo(f"  {difference}")
+    click.echo(f"schema drift: {len(differences)} difference(s) between the models and the migrations; "
+               'write a migration with `khabuan db revision -m "why"`', err=True)
+    sys.exit(1)
+
+
 @main.command()
 @with_appcontext
 def seed() -> None:

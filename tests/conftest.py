@@ -11,10 +11,12 @@ from datetime import datetime
 
 import pytest
 import time_machine
+from click.testing import CliRunner
 from sqlalchemy import text
 
 from bot import migrate
 from bot.app import create_app
+from bot.cli import main
 from bot.config import load_settings
 from bot.db import make_engine, recreate_schema
 from bot.emulator import LineEmulator
@@ -165,6 +167,18 @@ def services(app):
 @pytest.fixture
 def chat(app, emulator) -> Chat:
     return Chat(app, emulator, SECRET)
+
+
+@pytest.fixture
+def cli(app, settings, monkeypatch):
+    """Run `khabuan ARGS...` against the test app's database and the emulator: cli("seed")."""
+    monkeypatch.setenv("LINE_CHANNEL_SECRET", SECRET)
+    monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", TOKEN)
+    monkeypatch.setenv("LINE_API_BASE_URL", settings.line_api_base_url)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("KHABUAN_INSTANCE_PATH", str(settings.instance_path))
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
 
 
 @pytest.fixture

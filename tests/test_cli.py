@@ -9,20 +9,7 @@ from bot.cli import main
 from bot.config import ConfigError, load_settings
 from bot.models import Member, Province, Role, RoleGrant
 
-from .conftest import SECRET, TOKEN
-
 UID = "U" + "9" * 32
-
-
-@pytest.fixture
-def cli(app, settings, monkeypatch):
-    monkeypatch.setenv("LINE_CHANNEL_SECRET", SECRET)
-    monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", TOKEN)
-    monkeypatch.setenv("LINE_API_BASE_URL", settings.line_api_base_url)
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("KHABUAN_INSTANCE_PATH", str(settings.instance_path))
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
 
 
 def test_db_upgrade_and_seed_are_idempotent(cli, db):

@@ -29,7 +29,7 @@ from bot.models import (
 )
 
 from .chat import texts_in
-from .test_groups import person
+from .helpers import person
 
 # Wednesday 25 Nov 2026, 18:00 in Bangkok: the daily digest's fire time.
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=timezone.utc)

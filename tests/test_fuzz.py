@@ -4,7 +4,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .test_organizations import make_coordinator
+from .chat import actions_in as _actions
+from .helpers import make_coordinator
 
 FUZZER = "U" + "f" * 32
 
@@ -47,9 +48,3 @@ def test_any_input_at_any_step_gets_a_valid_reply(chat, db, emulator, script):
             getattr(person, kind)(arg)
         assert person.replies(), f"silence after {kind} {arg!r}"
         assert not emulator.violations, emulator.violations[-1].errors
-
-
-def _actions(message):
-    from .chat import actions_in
-
-    return actions_in(message)

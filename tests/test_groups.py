@@ -1,32 +1,20 @@
 """Binding group chats: who may, to which scopes, what a group receives, and unbinding."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 from sqlalchemy import select
 
 from bot.emulator import events as ev
-from bot.models import BoundGroup, Member, Province, Role
+from bot.models import BoundGroup, Member, Role
 from bot.roles import grant
 from bot.postback import encode as pb, parse as parse_pb
 
 from .chat import Group, actions_in, texts_in
+from .helpers import person
 
 GID = "C" + "a" * 32
 BOSS = "U" + "b" * 32
 OTHER = "U" + "c" * 32
-
-
-def person(db, user_id: str, *, locale: str = "th", province: str = "50", registered: bool = True) -> Member:
-    member = Member(line_user_id=user_id, locale=locale, active=True, display_name="สมชาย",
-                    full_name="สมชาย ใจงาม", phone="0812345678",
-                    province=db.scalar(select(Province).where(Province.code == province)),
-                    consent_at=datetime.now(timezone.utc) if registered else None,
-                    registered_at=datetime.now(timezone.utc) if registered else None)
-    db.add(member)
-    db.flush()
-    return member
 
 
 def group_postback(group: Group, user_id: str, data: str) -> None:

@@ -12,7 +12,7 @@ from bot.models import MeetingNotice, MeetingRecipient, NoticeStatus, Role, Rsvp
 from bot.roles import grant
 
 from .chat import actions_in, texts_in
-from .test_groups import person
+from .helpers import person
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)  # Wednesday 10:00 in Bangkok
 COORD = "U" + "1" * 32

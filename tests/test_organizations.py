@@ -6,34 +6,11 @@ from sqlalchemy import select
 from bot.models import Member, Organization, OrgStatus, OutboxMessage, OutboxStatus, Role
 from bot.roles import grant
 
-from .test_registration import register
+from .helpers import COORD, make_coordinator, register, register_org
 
 LEADER = "U" + "1" * 32
-COORD = "U" + "c" * 32
 OTHER_COORD = "U" + "d" * 32
 STRANGER = "U" + "e" * 32
-
-
-def make_coordinator(chat, db, user_id=COORD, scope="province:50", name="ผู้ประสาน"):
-    person = register(chat, user_id=user_id, name=name, province="เชียงใหม่")
-    member = db.scalar(select(Member).where(Member.line_user_id == user_id))
-    grant(db, member, Role.COORDINATOR, scope)
-    db.commit()
-    return person
-
-
-def register_org(leader, name="กลุ่มออมทรัพย์บ้านแม่แฝก"):
-    leader.tap("ลงทะเบียนองค์กร")
-    leader.say(name)
-    leader.tap("กลุ่มออมทรัพย์")
-    leader.say("เชียงใหม่")
-    leader.say("ต.แม่แฝก อ.สันทราย")
-    leader.tap("สวัสดิการชุมชน")
-    leader.tap("บ้านมั่นคง")
-    leader.tap("เสร็จแล้ว")
-    leader.say("๑๒๐ คน")
-    leader.say("พ.ศ. 2550")
-    leader.tap("081-234-5678")  # the leader's own phone, offered as a chip
 
 
 def test_register_org_and_coordinator_certifies(chat, db, emulator):

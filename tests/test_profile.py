@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from bot.models import ConversationState, Member, Organization, RoleGrant, utcnow
 
-from .test_organizations import register_org
-from .test_registration import U1, register
+from .chat import actions_in as _actions
+from .helpers import U1, make_coordinator, register, register_org
 
 GROUP = "C" + "a" * 32
 
@@ -125,8 +125,6 @@ def test_group_join_intro_and_silence(chat, db):
 
 
 def test_a_button_never_silently_drops_a_conversation(chat, db):
-    from .test_organizations import make_coordinator
-
     coordinator = make_coordinator(chat, db, user_id="U" + "c" * 32)
     leader = register(chat)
     register_org(leader, "กลุ่มแม่บ้าน")
@@ -189,9 +187,3 @@ def test_no_one_certifies_their_own_organization(chat, db):
     org = db.scalar(select(Organization))
     leader.postback(f"a=org.approve&id={org.id}")
     assert "ท่านอื่น" in leader.last_text()
-
-
-def _actions(message):
-    from .chat import actions_in
-
-    return actions_in(message)

@@ -5,20 +5,7 @@ from sqlalchemy import select
 
 from bot.models import ConversationState, Member, Role
 
-U1 = "U" + "1" * 32
-U2 = "U" + "2" * 32
-
-
-def register(chat, user_id=U1, name="สมศรี ใจดี", phone="081-234-5678", province="เชียงใหม่", lang="ภาษาไทย"):
-    leader = chat.user(user_id)
-    leader.follow()
-    leader.tap("ยินยอม")
-    leader.say(name)
-    leader.say(phone)
-    leader.say(province)
-    leader.tap(lang)
-    leader.tap("บันทึก")
-    return leader
+from .helpers import U1, register
 
 
 def test_follow_greets_in_thai_and_asks_consent(chat, db):

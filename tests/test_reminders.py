@@ -20,7 +20,7 @@ from bot.models import (
 from bot.jobs import JobRegistry
 from bot.reminders import is_nudge_day, month_bounds, monthly_reminder, register_jobs, second_nudge
 
-from .test_registration import register
+from .helpers import register
 
 # 25 Nov 2026 09:00 and 28 Nov 2026 09:00 in Bangkok.
 REMINDER_AT = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)

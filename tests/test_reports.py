@@ -25,7 +25,7 @@ from bot.models import (
 from bot.postback import parse as parse_pb
 
 from .chat import actions_in
-from .test_registration import register
+from .helpers import register
 
 U1 = "U" + "1" * 32
 U2 = "U" + "2" * 32

@@ -30,8 +30,8 @@ from bot.models import (
 )
 from bot.roles import grant, revoke
 
-from .conftest import SECRET, TOKEN
-from .test_registration import register
+from .chat import actions_in as _actions
+from .helpers import register
 
 # Items open and close at times relative to "now", sessions are dated, pickers offer dates: all
 # of it runs on a clock stopped at a mid-month weekday morning (tests/clock.py).
@@ -109,17 +109,6 @@ def votes_of(db, item) -> list[int]:
     return assembly.tally(db, db.get(AgendaItem, item.id)).counts
 
 
-@pytest.fixture
-def cli(app, settings, monkeypatch):
-    monkeypatch.setenv("LINE_CHANNEL_SECRET", SECRET)
-    monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", TOKEN)
-    monkeypatch.setenv("LINE_API_BASE_URL", settings.line_api_base_url)
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("KHABUAN_INSTANCE_PATH", str(settings.instance_path))
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
-
-
 # ---- the whole lifecycle ---------------------------------------------------------------------------
 
 
@@ -184,12 +173,6 @@ def test_full_lifecycle(chat, db, services):
     # Results on request ("ผลโหวต"), for delegates too.
     delegates[0].say("ผลโหวต")
     assert delegates[0].sees("ผลการลงคะแนน: รับรองแผนงานปี 2570", "ผ่าน ✅")
-
-
-def _actions(message):
-    from .chat import actions_in
-
-    return actions_in(message)
 
 
 # ---- changing a vote -------------------------------------------------------------------------------

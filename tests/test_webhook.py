@@ -10,7 +10,7 @@ from bot.app import MAX_BODY
 from bot.emulator import events as ev
 from bot.models import Member, ProcessedEvent
 
-from .test_registration import U1, U2
+from .helpers import U1, U2
 
 
 def count(db, model) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from bot.migrate import comparison_options
 from bot.models import Base
 
 config = context.config
@@ -24,8 +25,7 @@ def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",  # SQLite can't ALTER most things
-        compare_type=True,
+        **comparison_options(connection),  # the same comparison `khabuan db check` makes
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,62 @@
+"""Helpers shared by test modules: plain functions that arrange people and data.
+
+Test modules import from here (and from tests/chat.py, tests/conftest.py), never from one another
+(tests/test_layout.py checks it).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from bot.models import Member, Province, Role
+from bot.roles import grant
+
+U1 = "U" + "1" * 32
+U2 = "U" + "2" * 32
+COORD = "U" + "c" * 32
+
+
+def register(chat, user_id=U1, name="สมศรี ใจดี", phone="081-234-5678", province="เชียงใหม่", lang="ภาษาไทย"):
+    leader = chat.user(user_id)
+    leader.follow()
+    leader.tap("ยินยอม")
+    leader.say(name)
+    leader.say(phone)
+    leader.say(province)
+    leader.tap(lang)
+    leader.tap("บันทึก")
+    return leader
+
+
+def make_coordinator(chat, db, user_id=COORD, scope="province:50", name="ผู้ประสาน"):
+    person = register(chat, user_id=user_id, name=name, province="เชียงใหม่")
+    member = db.scalar(select(Member).where(Member.line_user_id == user_id))
+    grant(db, member, Role.COORDINATOR, scope)
+    db.commit()
+    return person
+
+
+def register_org(leader, name="กลุ่มออมทรัพย์บ้านแม่แฝก"):
+    leader.tap("ลงทะเบียนองค์กร")
+    leader.say(name)
+    leader.tap("กลุ่มออมทรัพย์")
+    leader.say("เชียงใหม่")
+    leader.say("ต.แม่แฝก อ.สันทราย")
+    leader.tap("สวัสดิการชุมชน")
+    leader.tap("บ้านมั่นคง")
+    leader.tap("เสร็จแล้ว")
+    leader.say("๑๒๐ คน")
+    leader.say("พ.ศ. 2550")
+    leader.tap("081-234-5678")  # the leader's own phone, offered as a chip
+
+
+def person(db, user_id: str, *, locale: str = "th", province: str = "50", registered: bool = True) -> Member:
+    member = Member(line_user_id=user_id, locale=locale, active=True, display_name="สมชาย",
+                    full_name="สมชาย ใจงาม", phone="0812345678",
+                    province=db.scalar(select(Province).where(Province.code == province)),
+                    consent_at=datetime.now(timezone.utc) if registered else None,
+                    registered_at=datetime.now(timezone.utc) if registered else None)
+    db.add(member)
+    db.flush()
+    return member
