@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
+from bot.emulator import events as ev
 from bot.models import Member, Province, Role
 from bot.roles import grant
 
@@ -60,3 +61,9 @@ def person(db, user_id: str, *, locale: str = "th", province: str = "50", regist
     db.add(member)
     db.flush()
     return member
+
+
+def group_postback(group, user_id: str, data: str) -> None:
+    """A member of a group chat taps a button there (LINE sends the group as the source)."""
+    token = group.chat.emulator.issue_reply_token(group.group_id)
+    group._send(ev.postback_event(user_id, data, token, group_id=group.group_id))

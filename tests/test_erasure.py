@@ -17,7 +17,7 @@ from bot.erasure import REDACTED, erase_member, needles_of, redact_value
 from bot.models import (ActivityReport, ActivityType, Base, ConversationState, Member, Organization, OrgStatus,
                         OutboxMessage, OutboxStatus, utcnow)
 
-from .test_organizations import COORD, make_coordinator
+from .helpers import COORD, make_coordinator
 
 PERSON = "U" + "9" * 32
 OTHER = "U" + "8" * 32

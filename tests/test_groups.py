@@ -4,22 +4,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.emulator import events as ev
 from bot.models import BoundGroup, Member, Role
 from bot.roles import grant
 from bot.postback import encode as pb, parse as parse_pb
 
 from .chat import Group, actions_in, texts_in
-from .helpers import person
+from .helpers import group_postback, person
 
 GID = "C" + "a" * 32
 BOSS = "U" + "b" * 32
 OTHER = "U" + "c" * 32
-
-
-def group_postback(group: Group, user_id: str, data: str) -> None:
-    token = group.chat.emulator.issue_reply_token(group.group_id)
-    group._send(ev.postback_event(user_id, data, token, group_id=group.group_id))
 
 
 def bound(db) -> BoundGroup | None:

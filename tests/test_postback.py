@@ -16,7 +16,9 @@ from bot.models import Role
 from bot.models.assembly import MAX_OPTIONS
 from bot.roles import grant
 
-from .test_groups import GID, group_postback, person
+from .helpers import group_postback, person
+
+GID = "C" + "a" * 32
 
 BOSS = "U" + "9" * 32
 STALE = "ปุ่มนี้ใช้ไม่ได้แล้วค่ะ"
