@@ -47,7 +47,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from .app import Services
+    from .services import Services
 
 log = logging.getLogger(__name__)
 

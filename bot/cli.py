@@ -164,7 +164,7 @@ def _serve_with_emulator(settings: Settings, host: str, port: int) -> None:
     from dataclasses import replace
 
     from . import richmenu
-    from .delivery.worker import Worker, WorkerOptions
+    from .worker import Worker, WorkerOptions
     from .emulator import LineEmulator
     from .jobs import build_registry
 
@@ -334,7 +334,7 @@ def worker(batch: int, poll: float, rate: float, lease_seconds: float, no_schedu
     from datetime import timedelta
 
     from .delivery.ratelimit import EndpointLimiter
-    from .delivery.worker import Worker, WorkerOptions
+    from .worker import Worker, WorkerOptions
     from .jobs import build_registry
 
     services = _services()
@@ -376,7 +376,7 @@ def jobs_list() -> None:
 @with_appcontext
 def jobs_run(name: str) -> None:
     """Run a job now (fire time = now), through the same once-only path as the scheduler."""
-    from .delivery.worker import worker_identity
+    from .worker import worker_identity
     from .jobs import build_registry, run_job
     from .models import utcnow
 

@@ -44,7 +44,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from .app import Services
+    from .services import Services
     from .jobs import JobRegistry
 
 log = logging.getLogger(__name__)

@@ -35,13 +35,13 @@ from sqlalchemy.exc import IntegrityError
 
 from .db import transaction
 from . import assembly, digests, reminders
-from .delivery import housekeeping
+from . import housekeeping
 from .handlers import meetings
 from .models import happening_at, utcnow
 from .models.delivery import JobRun
 
 if TYPE_CHECKING:
-    from .app import Services
+    from .services import Services
 
 log = logging.getLogger(__name__)
 JOBSTORE_TABLE = "apscheduler_jobs"
@@ -168,7 +168,7 @@ def last_runs(services: Services) -> dict[str, JobRun]:
     return latest
 
 
-# ---- the scheduler (run by the elected worker only, see bot/delivery/worker.py) ----------------
+# ---- the scheduler (run by the elected worker only, see bot/worker.py) ----------------
 
 
 def scheduled_job(name: str) -> None:

@@ -24,7 +24,7 @@ from .i18n import N_, _, use_locale
 from .models import ActivityReport, Member, MemberPreference, Organization, OrgStatus, Priority, utcnow
 
 if TYPE_CHECKING:
-    from .app import Services
+    from .services import Services
     from .jobs import JobRegistry
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, current_app, make_response, request
 from linebot.v3.exceptions import InvalidSignatureError
@@ -17,14 +17,20 @@ from .context import Context
 from .i18n import _, use_locale
 from .models import ProcessedEvent, happening_at, utcnow
 
+if TYPE_CHECKING:
+    from .dispatch import Dispatcher
+    from .services import Services
+
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
 MAX_REPLY = 5
+MAX_BODY = 1024 * 1024  # LINE's webhook bodies are far smaller; anything bigger is not LINE
 
 
 @bp.post("/callback")
 def callback() -> Response:
     services = current_app.extensions["khabuan"]
+    dispatcher = current_app.extensions["khabuan.dispatcher"]
     raw = _read_body(current_app.config["MAX_CONTENT_LENGTH"])
     signature = request.headers.get("X-Line-Signature", "")
     if not signature:
@@ -43,7 +49,7 @@ def callback() -> Response:
 
     queued: list[int] = []
     for raw_event, event in zip(raw_events, payload.events):
-        queued += handle_event(services, raw_event, event)
+        queued += handle_event(services, dispatcher, raw_event, event)
     response = make_response("OK", 200)
     if queued:
         # Pushes the events queued go out after LINE has its 200 (the server closes the
@@ -80,7 +86,7 @@ def _deliver_quietly(services: Any, outbox_ids: list[int]) -> None:
         log.exception("immediate delivery of %d outbox rows failed; left to the worker", len(outbox_ids))
 
 
-def handle_event(services: Any, raw: dict[str, Any], event: Event) -> list[int]:
+def handle_event(services: Services, dispatcher: Dispatcher, raw: dict[str, Any], event: Event) -> list[int]:
     """Process one event in its own transaction; failures are contained and logged by id.
 
     Returns the outbox rows it queued, to be sent once the response is out.
@@ -118,7 +124,7 @@ def handle_event(services: Any, raw: dict[str, Any], event: Event) -> list[int]:
                     source_type=source_type, chat_id=chat_id, reply_token=reply_token,
                     actor_id=getattr(source, "user_id", None),
                 )
-                messages = services.dispatcher.dispatch(ctx, event)
+                messages = dispatcher.dispatch(ctx, event)
         except Exception:
             # Nothing of this event was saved, so LINE's redelivery (or the person) can try again.
             log.exception("event %s (%s) failed; rolled back", event_id, event.type)

@@ -120,7 +120,7 @@ def test_date_picker_params_reach_the_bot(sim):
     client, emulator, app = sim
     user_id = persona(client)
     seen = []
-    dispatcher = app.extensions["khabuan"].dispatcher
+    dispatcher = app.extensions["khabuan.dispatcher"]
     original = dispatcher.input_of
     dispatcher.input_of = lambda event: seen.append(original(event)) or seen[-1]
     client.post(f"/simulator/api/chats/{user_id}/send",

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from bot.app import MAX_BODY
+from bot.webhook import MAX_BODY
 from bot.emulator import events as ev
 from bot.models import Member, ProcessedEvent
 
@@ -117,8 +117,8 @@ def test_unknown_event_types_are_ignored_and_others_still_processed(chat, db, em
     assert "สวัสดี" in json.dumps(emulator.messages_for(U2), ensure_ascii=False)
 
 
-def test_one_failing_event_does_not_lose_the_others(chat, db, emulator, services, monkeypatch):
-    dispatcher = services.dispatcher
+def test_one_failing_event_does_not_lose_the_others(chat, db, emulator, app, monkeypatch):
+    dispatcher = app.extensions["khabuan.dispatcher"]
     original = dispatcher.dispatch
 
     def explode_for_u1(ctx, event):

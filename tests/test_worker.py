@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from bot.app import build_services
+from bot.services import build_services
 from bot.cli import main as khabuan
 from bot.db import transaction
-from bot.delivery.worker import LeaderLease, Worker, WorkerOptions
+from bot.worker import LeaderLease, Worker, WorkerOptions
 from bot.jobs import JobRegistry, JobSpec, build_registry, build_scheduler, run_job, sync_jobs
 from bot.models import OutboxMessage, OutboxStatus, ProcessedEvent, utcnow
 from bot.models.delivery import JobRun, SchedulerLease

@@ -48,7 +48,7 @@ from .menu import menu_chips
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from ..app import Services
+    from ..services import Services
     from ..jobs import JobRegistry
 
 MAX_LISTED = 5

@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 from bot import richmenu
 from bot.app import create_app
 from bot.config import load_settings
-from bot.delivery.worker import Worker, WorkerOptions
+from bot.worker import Worker, WorkerOptions
 from bot.emulator import LineEmulator
 from bot.jobs import build_registry
 

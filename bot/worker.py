@@ -25,14 +25,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import case, or_, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from ..db import transaction
-from ..models import utcnow
-from ..models.delivery import SchedulerLease
-from .sender import DeliveryStats
+from .db import transaction
+from .models import utcnow
+from .models.delivery import SchedulerLease
+from .delivery.sender import DeliveryStats
 
 if TYPE_CHECKING:
-    from ..app import Services
-    from ..jobs import JobRegistry
+    from .services import Services
+    from .jobs import JobRegistry
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
@@ -201,7 +201,7 @@ class Worker:
             self.stopping.wait(self.options.renew.total_seconds())
 
     def _start_scheduler(self) -> None:
-        from ..jobs import build_scheduler, sync_jobs
+        from .jobs import build_scheduler, sync_jobs
 
         scheduler = build_scheduler(self.services, self.registry, self.identity)
         # Paused first: the stored schedule is reconciled with the code before anything fires.

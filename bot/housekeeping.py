@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
 
-from ..db import transaction
-from ..models import OutboxMessage, OutboxStatus, ProcessedEvent
+from .db import transaction
+from .models import OutboxMessage, OutboxStatus, ProcessedEvent
 
 if TYPE_CHECKING:
-    from ..app import Services
-    from ..jobs import JobRegistry
+    from .services import Services
+    from .jobs import JobRegistry
 
 # LINE redelivers a webhook event for at most a few hours; a week of ids is plenty for dedupe.
 EVENTS_KEPT = timedelta(days=7)
@@ -31,7 +31,7 @@ def prune(services: Services, fire_time: datetime) -> int:
 
 
 def register_jobs(registry: JobRegistry) -> None:
-    from ..jobs import JobSpec  # jobs imports this module for JOB_MODULES
+    from .jobs import JobSpec  # jobs imports this module for JOB_MODULES
 
     registry.add(JobSpec("housekeeping", prune, {"hour": 3, "minute": 30},
                          "delete processed webhook ids > 7 days and sent outbox rows > 30 days"))
