@@ -25,7 +25,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import postback, thai, ui
+from . import postback, scopes, thai, ui
 from .delivery import enqueue
 from .i18n import N_, _, use_locale
 from .models.assembly import MAX_OPTION_LABEL, MAX_OPTIONS
@@ -36,8 +36,6 @@ from .models import (
     ItemStatus,
     Member,
     Priority,
-    Province,
-    ProvinceGroup,
     Region,
     Role,
     RoleGrant,
@@ -45,6 +43,7 @@ from .models import (
     Vote,
     VoteChange,
 )
+from .scopes import Scope
 
 if TYPE_CHECKING:
     from .services import Services
@@ -67,8 +66,7 @@ def is_assembly_secretariat(member: Member | None) -> bool:
     """The assembly is national: its secretariat is a national-scope secretariat (or an admin)."""
     if member is None or not member.active or member.erased_at is not None:
         return False
-    return any(g.role in (Role.SECRETARIAT, Role.ADMIN) and g.scope_kind is ScopeKind.NATIONAL
-               for g in member.roles)
+    return any(g.role in (Role.SECRETARIAT, Role.ADMIN) and Scope.of(g).is_national for g in member.roles)
 
 
 def secretariat_members(session: Session) -> list[Member]:
@@ -77,19 +75,6 @@ def secretariat_members(session: Session) -> list[Member]:
         .where(RoleGrant.role.in_((Role.SECRETARIAT, Role.ADMIN)), RoleGrant.scope_kind == ScopeKind.NATIONAL,
                Member.active.is_(True), Member.erased_at.is_(None))
         .distinct().order_by(Member.id)))
-
-
-def _region_ids(session: Session) -> dict[tuple[ScopeKind, str], int]:
-    """(scope kind, code) → region id, for every province, group and region."""
-    out: dict[tuple[ScopeKind, str], int] = {}
-    for code, region_id in session.execute(select(Region.code, Region.id)):
-        out[(ScopeKind.REGION, code)] = region_id
-    for code, region_id in session.execute(select(ProvinceGroup.code, ProvinceGroup.region_id)):
-        out[(ScopeKind.GROUP, code)] = region_id
-    for code, region_id in session.execute(
-            select(Province.code, ProvinceGroup.region_id).join(ProvinceGroup, Province.group_id == ProvinceGroup.id)):
-        out[(ScopeKind.PROVINCE, code)] = region_id
-    return out
 
 
 def seat_grants(session: Session) -> list[RoleGrant]:
@@ -104,10 +89,10 @@ def seat_grants(session: Session) -> list[RoleGrant]:
 def eligible_delegates(session: Session) -> dict[int, int | None]:
     """member id → region id of their seat. Someone holding two seats still has one vote
     (their earliest grant's region); `khabuan delegates check` lists them for the secretariat."""
-    regions = _region_ids(session)
+    regions = scopes.region_ids(session)
     out: dict[int, int | None] = {}
     for grant in seat_grants(session):
-        out.setdefault(grant.member_id, regions.get((grant.scope_kind, grant.scope_code)))
+        out.setdefault(grant.member_id, regions.get(Scope.of(grant)))
     return out
 
 
@@ -129,7 +114,7 @@ def seat_report(session: Session) -> tuple[list[SeatReport], dict[int, list[str]
         by_scope[(grant.scope_kind, grant.scope_code)] = by_scope.get((grant.scope_kind, grant.scope_code), 0) + 1
         seats_of.setdefault(grant.member_id, []).append(grant.scope)
     rows: list[SeatReport] = []
-    for kind, model in ((ScopeKind.REGION, Region), (ScopeKind.GROUP, ProvinceGroup), (ScopeKind.PROVINCE, Province)):
+    for kind, model in scopes.MODELS.items():
         for code, name in session.execute(select(model.code, model.name_th).order_by(model.code)):
             rows.append(SeatReport(kind, code, name, SEATS[kind], by_scope.get((kind, code), 0)))
     national = list(session.scalars(

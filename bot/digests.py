@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from linebot.v3.messaging import FlexBox, FlexBubble, FlexCarousel, FlexMessage, FlexSeparator, FlexText
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from . import thai, ui
+from . import scopes, thai, ui
 from .delivery import enqueue
 from .i18n import N_, _, use_locale
 from .models import (
@@ -36,12 +36,11 @@ from .models import (
     OrgStatus,
     Priority,
     Province,
-    ProvinceGroup,
-    Region,
     ScopeKind,
     StrategicIssue,
     utcnow,
 )
+from .scopes import Scope, in_scope
 
 if TYPE_CHECKING:
     from .services import Services
@@ -64,70 +63,11 @@ ORG_NAME = 40  # characters of an organization's name shown in a table row
 # ---- scopes ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Place:
-    """Where a province (or a scope) sits: codes of its region, group and province (None above it)."""
-
-    region: str | None
-    group: str | None
-    province: str | None
-
-
-def place_of(session: Session, kind: ScopeKind, code: str) -> Place | None:
-    """The ancestry of a scope, or None if its code does not exist."""
-    if kind is ScopeKind.NATIONAL:
-        return Place(None, None, None)
-    if kind is ScopeKind.REGION:
-        found = session.scalar(select(Region.code).where(Region.code == code))
-        return Place(found, None, None) if found else None
-    if kind is ScopeKind.GROUP:
-        row = session.execute(select(Region.code, ProvinceGroup.code).join(ProvinceGroup.region)
-                              .where(ProvinceGroup.code == code)).first()
-        return Place(row[0], row[1], None) if row else None
-    row = session.execute(select(Region.code, ProvinceGroup.code, Province.code)
-                          .join(Province.group).join(ProvinceGroup.region).where(Province.code == code)).first()
-    return Place(row[0], row[1], row[2]) if row else None
-
-
-def scope_contains(outer_kind: ScopeKind, outer_code: str, inner: Place) -> bool:
-    """Is a scope (given by its place) inside the outer scope (a role grant's)?"""
-    match outer_kind:
-        case ScopeKind.NATIONAL:
-            return True
-        case ScopeKind.REGION:
-            return inner.region == outer_code
-        case ScopeKind.GROUP:
-            return inner.group == outer_code
-        case ScopeKind.PROVINCE:
-            return inner.province == outer_code
-    return False
-
-
-def scope_provinces(kind: ScopeKind, code: str) -> Select[tuple[int]] | None:
-    """The ids of the scope's provinces as a subquery; None for national (no filter needed)."""
-    query = select(Province.id)
-    match kind:
-        case ScopeKind.NATIONAL:
-            return None
-        case ScopeKind.REGION:
-            query = query.join(Province.group).join(ProvinceGroup.region).where(Region.code == code)
-        case ScopeKind.GROUP:
-            query = query.join(Province.group).where(ProvinceGroup.code == code)
-        case ScopeKind.PROVINCE:
-            query = query.where(Province.code == code)
-    return query
-
-
-def in_scope(column: Any, kind: ScopeKind, code: str) -> Any:
-    provinces = scope_provinces(kind, code)
-    return True if provinces is None else column.in_(provinces)
-
-
 def scope_name(session: Session, kind: ScopeKind, code: str, locale: str) -> str:
-    if kind is ScopeKind.NATIONAL:
+    scope = Scope(kind, code)
+    if scope.is_national:
         return _("scope.national")
-    model = {ScopeKind.REGION: Region, ScopeKind.GROUP: ProvinceGroup, ScopeKind.PROVINCE: Province}[kind]
-    row = session.scalar(select(model).where(model.code == code))
+    row = scopes.row_of(session, scope)
     return row.name(locale) if row is not None else code
 
 
@@ -184,11 +124,12 @@ def compute(session: Session, kind: ScopeKind, code: str, period: tuple[date, da
     """Every figure of a digest for a scope and period [start, end) of Bangkok days."""
     start, end = _utc_bounds(period, tz)
     digest = Digest(scope_name(session, kind, code, locale), period)
-    org_scope = in_scope(Organization.province_id, kind, code)
+    scope = Scope(kind, code)
+    org_scope = in_scope(Organization.province_id, scope)
 
     digest.new_members = int(session.scalar(select(func.count(Member.id)).where(
         Member.registered_at >= start, Member.registered_at < end, Member.erased_at.is_(None),
-        in_scope(Member.province_id, kind, code))) or 0)
+        in_scope(Member.province_id, scope))) or 0)
     digest.new_orgs = int(session.scalar(select(func.count(Organization.id)).where(
         Organization.created_at >= start, Organization.created_at < end, org_scope)) or 0)
 
@@ -242,10 +183,10 @@ def compute(session: Session, kind: ScopeKind, code: str, period: tuple[date, da
                ActivityReport.activity_date <= today, ActivityReport.withdrawn_at.is_(None))
         .exists())
     province_label = Province.short_en if locale == "en" else Province.short_th
-    scope_rows = select(Province.id).where(in_scope(Province.id, kind, code))
+    scope_rows = select(Province.id).where(in_scope(Province.id, scope))
     digest.scope_province_count = int(session.scalar(select(func.count()).select_from(scope_rows.subquery())) or 0)
     digest.silent_provinces = list(session.scalars(
-        select(province_label).where(in_scope(Province.id, kind, code), ~reported_this_month)
+        select(province_label).where(in_scope(Province.id, scope), ~reported_this_month)
         .order_by(province_label)))
 
     voted = (select(Ballot.item_id, func.count(Ballot.id).label("voted"))
@@ -476,7 +417,7 @@ def certification_requests(session: Session, now: datetime) -> list[int]:
             select(Organization.id, Organization.name, Province.short_th, Province.short_en)
             .join(Organization.province)
             .where(Organization.status == OrgStatus.PENDING, Organization.created_at >= since,
-                   in_scope(Organization.province_id, group.scope_kind, group.scope_code))
+                   in_scope(Organization.province_id, Scope.of(group)))
             .order_by(Organization.id).limit(50)).all()
         for org_id, name, short_th, short_en in orgs:
             with use_locale(group.locale) as locale:

@@ -4,42 +4,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Member, Province, ProvinceGroup, Region, Role, RoleGrant, ScopeKind
+from .models import Member, Province, Role, RoleGrant
+from .scopes import Scope, ScopeError, contains, resolve
 
-
-class ScopeError(ValueError):
-    pass
-
-
-def parse_scope(session: Session, scope: str) -> tuple[ScopeKind, str]:
-    """'national' | 'region:<code>' | 'group:<code>' | 'province:<code>' → (kind, code), checked to exist."""
-    kind_name, _, code = scope.partition(":")
-    try:
-        kind = ScopeKind(kind_name)
-    except ValueError:
-        raise ScopeError(f"unknown scope {scope!r}: use national, region:CODE, group:CODE or province:CODE") from None
-    if kind is ScopeKind.NATIONAL:
-        if code:
-            raise ScopeError("the national scope takes no code")
-        return kind, ""
-    model = {ScopeKind.REGION: Region, ScopeKind.GROUP: ProvinceGroup, ScopeKind.PROVINCE: Province}[kind]
-    if not code or session.scalar(select(model.id).where(model.code == code)) is None:
-        raise ScopeError(f"no {kind.value} with code {code!r}")
-    return kind, code
-
-
-def covers(grant: RoleGrant, province: Province) -> bool:
-    """Does a grant's scope include this province?"""
-    match grant.scope_kind:
-        case ScopeKind.NATIONAL:
-            return True
-        case ScopeKind.REGION:
-            return province.group.region.code == grant.scope_code
-        case ScopeKind.GROUP:
-            return province.group.code == grant.scope_code
-        case ScopeKind.PROVINCE:
-            return province.code == grant.scope_code
-    return False
+__all__ = ["ScopeError", "grant", "has_role", "members_covering", "revoke"]
 
 
 def has_role(member: Member | None, roles: tuple[Role, ...] | Role, province: Province | None = None) -> bool:
@@ -49,7 +17,7 @@ def has_role(member: Member | None, roles: tuple[Role, ...] | Role, province: Pr
     wanted = (roles,) if isinstance(roles, Role) else roles
     for grant in member.roles:
         if grant.role in wanted or grant.role is Role.ADMIN:
-            if province is None or covers(grant, province):
+            if province is None or contains(Scope.of(grant), province):
                 return True
     return False
 
@@ -62,19 +30,19 @@ def members_covering(session: Session, roles: tuple[Role, ...], province: Provin
     ).all()
     seen: dict[int, Member] = {}
     for grant in grants:
-        if covers(grant, province):
+        if contains(Scope.of(grant), province):
             seen.setdefault(grant.member_id, grant.member)
     return list(seen.values())
 
 
 def grant(session: Session, member: Member, role: Role, scope: str, granted_by: Member | None = None) -> RoleGrant:
-    kind, code = parse_scope(session, scope)
+    where = resolve(session, scope)
     existing = session.scalar(select(RoleGrant).where(
         RoleGrant.member_id == member.id, RoleGrant.role == role,
-        RoleGrant.scope_kind == kind, RoleGrant.scope_code == code))
+        RoleGrant.scope_kind == where.kind, RoleGrant.scope_code == where.code))
     if existing is not None:
         return existing
-    row = RoleGrant(member=member, role=role, scope_kind=kind, scope_code=code,
+    row = RoleGrant(member=member, role=role, scope_kind=where.kind, scope_code=where.code,
                     granted_by_id=granted_by.id if granted_by else None)
     session.add(row)
     return row
@@ -84,8 +52,8 @@ def revoke(session: Session, member: Member, role: Role, scope: str | None) -> i
     """Remove a role (in one scope, or everywhere when scope is None); returns how many grants went."""
     query = select(RoleGrant).where(RoleGrant.member_id == member.id, RoleGrant.role == role)
     if scope is not None:
-        kind, code = parse_scope(session, scope)
-        query = query.where(RoleGrant.scope_kind == kind, RoleGrant.scope_code == code)
+        where = resolve(session, scope)
+        query = query.where(RoleGrant.scope_kind == where.kind, RoleGrant.scope_code == where.code)
     rows = session.scalars(query).all()
     for row in rows:
         session.delete(row)

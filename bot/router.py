@@ -1,6 +1,7 @@
 """The routing table capability modules register into (explicitly, from handlers/__init__.py).
 
-Text commands are matched by whole normalized words in Thai and English; the
+Text commands are matched by whole words in Thai and English, compared by thai.command_key (the
+normalizer the flows use too: polite particles, case, spaces and punctuation do not count); the
 same command is reachable by a postback `cmd=<key>` from menus and rich menus,
 so nobody has to type.
 """
@@ -13,14 +14,10 @@ from linebot.v3.messaging import Message
 
 from .context import Context, Input
 from .flows.engine import Flow
+from .thai import command_key
 from .ui import Chip
 
 Handler = Callable[[Context, Input], list[Message]]
-
-
-def command_key(text: str) -> str:
-    """How typed commands are compared: case-folded, without spaces."""
-    return "".join(text.casefold().split())
 
 
 @dataclass

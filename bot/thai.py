@@ -33,6 +33,7 @@ __all__ = [
     "CANCEL_WORDS",
     "MENU_WORDS",
     "POLITE_PARTICLES",
+    "command_key",
     "format_baht",
     "format_date",
     "format_datetime",
@@ -912,9 +913,9 @@ def truncate(s: str, limit: int, ellipsis: str = "…") -> str:
 CANCEL_WORDS: frozenset[str] = frozenset({"ยกเลิก", "cancel", "เลิก"})
 #: Whole-message words that go one step back in a flow.
 BACK_WORDS: frozenset[str] = frozenset({"ย้อนกลับ", "กลับ", "back", "ย้อน"})
-#: Whole-message words that open the main menu.
-MENU_WORDS: frozenset[str] = frozenset({"เมนู", "menu", "เมนูหลัก", "main menu"})
-#: Polite particles older users append ("ยกเลิกครับ"); ignored by is_*().
+#: Whole-message words that open the main menu, in a flow or not (the router's menu command).
+MENU_WORDS: frozenset[str] = frozenset({"เมนู", "menu", "เมนูหลัก", "main menu", "หน้าหลัก"})
+#: Polite particles older users append ("ยกเลิกครับ"); command_key() drops them from the end.
 POLITE_PARTICLES: tuple[str, ...] = (
     "ครับผม",
     "ครับ",
@@ -930,47 +931,67 @@ POLITE_PARTICLES: tuple[str, ...] = (
 )
 
 
-def _command_key(text: str) -> str:
+#: Punctuation kept by command_key: "@" marks addressing the bot ("@ขบวน" in a group is a command,
+#: the movement's name said in passing is not).
+_KEPT_PUNCTUATION = frozenset("@")
+
+
+def command_key(text: str) -> str:
+    """How a typed command is compared, everywhere (router, flows, steps): the one normalizer.
+
+    normalize() and case-folded; punctuation dropped (unless that leaves nothing, so "?" stays "?"),
+    except "@"; every space removed ("main menu" = "mainmenu"); then polite particles at the end
+    ("เมนูค่ะ", "ยกเลิก นะคะ", "menu please") removed, as long as something is left ("ค่ะ" stays).
+    Compare against command words put through this function too.
+    """
     s = _key(text)
-    s = "".join(ch for ch in s if not unicodedata.category(ch).startswith("P"))
-    s = re.sub(r"\s+", " ", s).strip()
+    unpunctuated = "".join(ch for ch in s if ch in _KEPT_PUNCTUATION or not unicodedata.category(ch).startswith("P"))
+    s = "".join((unpunctuated if unpunctuated.strip() else s).split())
     changed = True
     while changed:
         changed = False
         for p in POLITE_PARTICLES:
             if s.endswith(p) and len(s) > len(p):
-                s = s[: -len(p)].rstrip()
+                s = s[: -len(p)]
                 changed = True
     return s
 
 
+def _keys(words: Iterable[str]) -> frozenset[str]:
+    return frozenset(command_key(w) for w in words)
+
+
+_CANCEL_KEYS, _BACK_KEYS, _MENU_KEYS = _keys(CANCEL_WORDS), _keys(BACK_WORDS), _keys(MENU_WORDS)
+
+
 def is_cancel(text: str) -> bool:
     """True if the whole message means "cancel" (see CANCEL_WORDS)."""
-    return _command_key(text) in CANCEL_WORDS
+    return command_key(text) in _CANCEL_KEYS
 
 
 def is_back(text: str) -> bool:
     """True if the whole message means "go back" (see BACK_WORDS)."""
-    return _command_key(text) in BACK_WORDS
+    return command_key(text) in _BACK_KEYS
 
 
 def is_menu(text: str) -> bool:
     """True if the whole message asks for the main menu (see MENU_WORDS)."""
-    return _command_key(text) in MENU_WORDS
+    return command_key(text) in _MENU_KEYS
 
 
 DONE_WORDS = frozenset({"เสร็จแล้ว", "เสร็จ", "done", "พอแล้ว", "ครบแล้ว", "finish", "finished"})
 YES_WORDS = frozenset({"ใช่", "ตกลง", "ยืนยัน", "บันทึก", "yes", "ok", "okay", "save", "confirm"})
+_DONE_KEYS, _YES_KEYS = _keys(DONE_WORDS), _keys(YES_WORDS)
 
 
 def is_done(text: str) -> bool:
     """True if the whole message means "done" (ends a multi-pick or photo step)."""
-    return _command_key(text) in DONE_WORDS
+    return command_key(text) in _DONE_KEYS
 
 
 def is_yes(text: str) -> bool:
     """True if the whole message confirms (typed instead of tapping "save")."""
-    return _command_key(text) in YES_WORDS
+    return command_key(text) in _YES_KEYS
 
 
 HONORIFICS = ("นางสาว", "นาง", "นาย", "คุณ", "น.ส.", "mr.", "mrs.", "ms.", "miss", "mr", "mrs", "ms")

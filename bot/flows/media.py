@@ -19,6 +19,7 @@ from .steps import Answer, Outcome, Redraw, Retry, Step, StepView
 PhotoStore = Callable[[Context, str], StoredPhoto]
 
 NO_PHOTO_WORDS = frozenset({"ไม่มีรูป", "ไม่มี", "ไม่มีภาพ", "nophoto", "nophotos", "none", "no"})
+NO_PHOTO_KEYS = frozenset(thai.command_key(w) for w in NO_PHOTO_WORDS)
 REJECTED_KEYS = {"too_large": N_("photos.too_large"), "not_image": N_("photos.not_image")}
 
 
@@ -78,7 +79,7 @@ class Photos(Step):
         if inp.is_text:
             if thai.is_done(inp.text):
                 return Answer(got)
-            if "".join(inp.text.casefold().split()) in NO_PHOTO_WORDS:
+            if thai.command_key(inp.text) in NO_PHOTO_KEYS:
                 return Answer([])
         return Retry(_("photos.expect_photo"))
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from linebot.v3.messaging import Message
 from sqlalchemy import delete, select
 
-from .. import digests, postback, ui
+from .. import digests, postback, scopes, ui
 from ..context import Context, Input
 from ..i18n import N_, _, set_locale
-from ..models import BoundGroup, Member, ProvinceGroup, Province, Region, Role, ScopeKind
-from ..roles import ScopeError, parse_scope
+from ..models import BoundGroup, Member, Province, Role
+from ..scopes import Scope, ScopeError
 from ..router import Router
 
 BINDER_ROLES = (Role.COORDINATOR, Role.SECRETARIAT, Role.ADMIN)
@@ -46,12 +46,12 @@ def binder_grants(member: Member | None) -> list:
     return [g for g in member.roles if g.role in BINDER_ROLES] if member is not None else []
 
 
-def can_bind(ctx: Context, member: Member | None, kind: ScopeKind, code: str) -> bool:
+def can_bind(ctx: Context, member: Member | None, scope: Scope) -> bool:
     """May this member bind a group to the scope: a secretariat/coordinator grant that contains it."""
-    place = digests.place_of(ctx.session, kind, code)
+    place = scopes.place_of(ctx.session, scope)
     if place is None:
         return False
-    return any(digests.scope_contains(g.scope_kind, g.scope_code, place) for g in binder_grants(member))
+    return any(scopes.contains(Scope.of(g), place) for g in binder_grants(member))
 
 
 def scope_options(ctx: Context, member: Member) -> list[tuple[str, str]]:
@@ -59,26 +59,11 @@ def scope_options(ctx: Context, member: Member) -> list[tuple[str, str]]:
     locale = member.locale or ctx.settings.default_locale
     found: dict[str, str] = {}
     children: dict[str, str] = {}
-    for grant in sorted(binder_grants(member), key=lambda g: list(ScopeKind).index(g.scope_kind)):
+    for grant in sorted(binder_grants(member), key=lambda g: Scope.of(g).level):
         found.setdefault(grant.scope, digests.scope_name(ctx.session, grant.scope_kind, grant.scope_code, locale))
-        match grant.scope_kind:
-            case ScopeKind.NATIONAL:
-                rows = ctx.session.scalars(select(Region).order_by(Region.id)).all()
-                kind = "region"
-            case ScopeKind.REGION:
-                rows = ctx.session.scalars(select(ProvinceGroup).join(ProvinceGroup.region)
-                                           .where(Region.code == grant.scope_code).order_by(ProvinceGroup.id)).all()
-                kind = "group"
-            case ScopeKind.GROUP:
-                rows = ctx.session.scalars(select(Province).join(Province.group)
-                                           .where(ProvinceGroup.code == grant.scope_code)
-                                           .order_by(Province.name_th)).all()
-                kind = "province"
-            case _:
-                rows, kind = [], ""
-        for row in rows:
+        for child, row in scopes.children(ctx.session, Scope.of(grant)):
             label = row.label(locale) if isinstance(row, Province) else row.name(locale)
-            children.setdefault(f"{kind}:{row.code}", label)
+            children.setdefault(str(child), label)
     for scope, label in children.items():
         found.setdefault(scope, label)
     return list(found.items())[:ui.MAX_QUICK_REPLIES]
@@ -126,7 +111,7 @@ def bind(ctx: Context, inp: Input) -> list[Message]:
     if not binder_grants(member):
         return [ui.text(_("group.bind_refused"))]
     assert member is not None
-    if group is not None and not can_bind(ctx, member, group.scope_kind, group.scope_code):
+    if group is not None and not can_bind(ctx, member, Scope.of(group)):
         return [ui.text(_("group.bind_out_of_scope"))]
     chips = [ui.Chip(label, postback.encode(a="gbind", s=scope)) for scope, label in scope_options(ctx, member)]
     messages: list[Message] = [settings_card(ctx, group)] if group is not None else []
@@ -141,27 +126,27 @@ def bind_scope(ctx: Context, inp: Input) -> list[Message]:
     if not binder_grants(member):
         return [ui.text(_("group.bind_refused"))]
     try:
-        kind, code = parse_scope(ctx.session, inp.data["s"])
+        scope = scopes.resolve(ctx.session, inp.data["s"])
     except ScopeError:
         return [ui.text(_("common.unknown_button"))]
-    if not can_bind(ctx, member, kind, code) or (
-            group is not None and not can_bind(ctx, member, group.scope_kind, group.scope_code)):
+    if not can_bind(ctx, member, scope) or (
+            group is not None and not can_bind(ctx, member, Scope.of(group))):
         return [ui.text(_("group.bind_out_of_scope"))]
     if group is None:
         summary = ctx.gateway.group_summary(ctx.chat_id)
         group = BoundGroup(line_group_id=ctx.chat_id, locale=member.locale or ctx.settings.default_locale,
                            name=((summary.group_name if summary else "") or "")[:100], bound_at=ctx.now,
-                           scope_kind=kind, scope_code=code)
+                           scope_kind=scope.kind, scope_code=scope.code)
         ctx.session.add(group)
         set_locale(group.locale)
     else:
         summary = ctx.gateway.group_summary(ctx.chat_id)
         if summary is not None and summary.group_name:
             group.name = summary.group_name[:100]
-        group.scope_kind, group.scope_code = kind, code
+        group.scope_kind, group.scope_code = scope.kind, scope.code
     group.bound_by_id = member.id
     ctx.session.flush()
-    return [ui.text(_("group.bound", scope=digests.scope_name(ctx.session, kind, code, group.locale))),
+    return [ui.text(_("group.bound", scope=digests.scope_name(ctx.session, scope.kind, scope.code, group.locale))),
             settings_card(ctx, group)]
 
 
@@ -169,7 +154,7 @@ def change_setting(ctx: Context, inp: Input) -> list[Message]:
     group = bound_group(ctx)
     if group is None:
         return [ui.text(_("group.not_bound"))]
-    if not can_bind(ctx, actor(ctx), group.scope_kind, group.scope_code):
+    if not can_bind(ctx, actor(ctx), Scope.of(group)):
         return [ui.text(_("group.bind_refused"))]
     key = inp.data["k"]
     if key == "lang":
@@ -187,7 +172,7 @@ def unbind(ctx: Context, inp: Input) -> list[Message]:
     group = bound_group(ctx)
     if group is None:
         return [ui.text(_("group.not_bound"))]
-    if not can_bind(ctx, actor(ctx), group.scope_kind, group.scope_code):
+    if not can_bind(ctx, actor(ctx), Scope.of(group)):
         return [ui.text(_("group.bind_refused"))]
     ctx.session.delete(group)
     return [ui.text(_("group.unbound"))]

@@ -18,7 +18,7 @@ from linebot.v3.messaging import Message
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from .. import digests, postback, thai, ui
+from .. import postback, scopes, thai, ui
 from ..context import Context, Input
 from ..delivery import enqueue_users
 from ..delivery.quota import queued_cost
@@ -36,12 +36,12 @@ from ..models import (
     Role,
     RoleGrant,
     RsvpAnswer,
-    ScopeKind,
     StrategicIssue,
     organization_issues,
     utcnow,
 )
 from ..router import Router
+from ..scopes import Scope
 from .choices import issue_options
 from .menu import menu_chips
 
@@ -73,17 +73,16 @@ def organizer_grants(member: Member | None) -> list[RoleGrant]:
     return [g for g in member.roles if g.role in NOTICE_ROLES]
 
 
-def may_notify(ctx: Context, member: Member | None, kind: ScopeKind, code: str) -> bool:
-    place = digests.place_of(ctx.session, kind, code)
-    return place is not None and any(digests.scope_contains(g.scope_kind, g.scope_code, place)
-                                     for g in organizer_grants(member))
+def may_notify(ctx: Context, member: Member | None, scope: Scope) -> bool:
+    place = scopes.place_of(ctx.session, scope)
+    return place is not None and any(scopes.contains(Scope.of(g), place) for g in organizer_grants(member))
 
 
 def audience(session: Session, notice: MeetingNotice) -> Any:
     """The recipients of a notice as one SELECT of (member id, LINE id, locale)."""
     query = select(Member.id, Member.line_user_id, Member.locale).where(
         Member.active.is_(True), Member.erased_at.is_(None), Member.registered_at.is_not(None),
-        digests.in_scope(Member.province_id, notice.scope_kind, notice.scope_code))
+        scopes.in_scope(Member.province_id, Scope.of(notice)))
     if notice.created_by_id is not None:
         query = query.where(Member.id != notice.created_by_id)
     leads = or_(Organization.registered_by_id == Member.id, Organization.contact_member_id == Member.id)
@@ -259,9 +258,8 @@ def optional_issue_options(ctx: Context, answers: dict[str, Any]) -> list[Option
 def save_draft(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     """The flow's end: a draft notice and its preview (card, recipients, quota), not yet sent."""
     member = ctx.member
-    kind_name, _sep, code = answers["scope"].partition(":")
-    kind = ScopeKind(kind_name)
-    if not may_notify(ctx, member, kind, code):
+    scope = Scope.parse(answers["scope"])
+    if not may_notify(ctx, member, scope):
         raise FlowAbort(_("meeting.not_allowed"))
     assert member is not None
     location = answers.get("location") or {}
@@ -272,7 +270,7 @@ def save_draft(ctx: Context, answers: dict[str, Any]) -> list[Message]:
         title=answers["title"], starts_at=datetime.fromisoformat(answers["when"]),
         place=answers.get("place") or "", details=answers.get("details") or "",
         latitude=location.get("latitude"), longitude=location.get("longitude"),
-        address=location.get("address") or None, scope_kind=kind, scope_code=code,
+        address=location.get("address") or None, scope_kind=scope.kind, scope_code=scope.code,
         roles=list(answers.get("roles") or ["all"]), issue_ids=issue_ids,
         status=NoticeStatus.DRAFT, send_at=ctx.now, created_by_id=member.id)
     ctx.session.add(notice)
@@ -311,7 +309,7 @@ def _own_notice(ctx: Context, inp: Input) -> MeetingNotice:
     notice = ctx.session.get(MeetingNotice, inp.data["id"], with_for_update=True)
     if notice is None or ctx.member is None or notice.created_by_id != ctx.member.id:
         raise FlowAbort(_("common.unknown_button"))  # forged: another's notice, or none at all
-    if not may_notify(ctx, ctx.member, notice.scope_kind, notice.scope_code):
+    if not may_notify(ctx, ctx.member, Scope.of(notice)):
         raise FlowAbort(_("meeting.not_allowed"))
     return notice
 

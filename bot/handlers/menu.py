@@ -4,7 +4,7 @@ from __future__ import annotations
 from linebot.v3.messaging import Message
 from sqlalchemy import exists, select
 
-from .. import postback, ui
+from .. import postback, thai, ui
 from ..assembly import is_assembly_secretariat
 from ..context import Context, Input
 from ..i18n import _
@@ -61,6 +61,6 @@ def show_help(ctx: Context, inp: Input) -> list[Message]:
 
 def register(router: Router) -> None:
     router.menu_chips = menu_chips
-    router.command("menu", show_menu, ["เมนู", "menu", "เมนูหลัก", "หน้าหลัก"])
+    router.command("menu", show_menu, sorted(thai.MENU_WORDS))
     router.command("help", show_help, ["ช่วยเหลือ", "help", "วิธีใช้", "?", "สอบถาม"])
     router.fallback = unknown

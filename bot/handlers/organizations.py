@@ -15,8 +15,9 @@ from ..flows.engine import Flow, FlowAbort
 from ..flows.steps import Choice, MultiChoice, Number, Phone, Text, Year
 from ..i18n import N_, _, use_locale
 from ..models import Organization, OrgStatus, Priority, Province, Role, StrategicIssue
-from ..roles import covers, has_role, members_covering
+from ..roles import has_role, members_covering
 from ..router import Router
+from ..scopes import Scope, contains
 from .choices import issue_options, org_type_options, province_options, provinces_by_region
 from .menu import menu_chips, require_registered
 
@@ -200,7 +201,7 @@ def pending_orgs(ctx: Context, inp: Input) -> list[Message]:
                  selectinload(Organization.issues), selectinload(Organization.registered_by))
         .order_by(Organization.created_at)
     ).all()
-    mine = [o for o in candidates if any(g.role in (*CERTIFIERS, Role.ADMIN) and covers(g, o.province)
+    mine = [o for o in candidates if any(g.role in (*CERTIFIERS, Role.ADMIN) and contains(Scope.of(g), o.province)
                                          for g in ctx.member.roles)]
     if not mine:
         return [ui.text(_("cert.none_pending"), menu_chips(ctx))]

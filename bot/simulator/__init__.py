@@ -26,7 +26,8 @@ from ..emulator import events as ev
 from ..i18n import _, use_locale
 from ..line import LineApiError
 from ..models import Member, Province, Region, Role, utcnow
-from ..roles import ScopeError, grant, parse_scope
+from ..roles import grant
+from ..scopes import ScopeError, resolve
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates",
                static_folder="static")
@@ -210,7 +211,7 @@ def create_persona() -> tuple[Response, int]:
     if role is not None:  # check the scope before anything exists
         with _services().session_factory() as session:
             try:
-                parse_scope(session, scope)
+                resolve(session, scope)
             except ScopeError as exc:
                 abort(400, str(exc))
     _state().add(persona)
