@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from bot.emulator import events as ev
-from bot.models import Member, Province, Role
+from bot.models import Member, Organization, OrgStatus, Province, Role, StrategicIssue
 from bot.roles import grant
 
 U1 = "U" + "1" * 32
@@ -67,3 +67,31 @@ def group_postback(group, user_id: str, data: str) -> None:
     """A member of a group chat taps a button there (LINE sends the group as the source)."""
     token = group.chat.emulator.issue_reply_token(group.group_id)
     group._send(ev.postback_event(user_id, data, token, group_id=group.group_id))
+
+
+def member_of(db, user_id: str) -> Member:
+    return db.scalar(select(Member).where(Member.line_user_id == user_id))
+
+
+def make_org(db, user_id: str, name: str, issues=("welfare",), status=OrgStatus.CERTIFIED, as_contact=False):
+    member = member_of(db, user_id)
+    province = db.scalar(select(Province).where(Province.name_th == "เชียงใหม่"))
+    org = Organization(
+        name=name, org_type="community", province=province, member_count=40, status=status,
+        registered_by=None if as_contact else member, contact=member,
+        issues=list(db.scalars(select(StrategicIssue).where(StrategicIssue.code.in_(issues)))),
+    )
+    db.add(org)
+    db.commit()
+    return org
+
+
+def answer_until_photos(leader, *, org: str | None, description="ประชุมประจำเดือน วางแผนออมทรัพย์"):
+    leader.say("รายงานกิจกรรม")
+    if org is not None:
+        leader.tap(org)
+    leader.tap("ประชุม")
+    leader.tap("สวัสดิการชุมชน")
+    leader.tap("เมื่อวาน")
+    leader.say("35")
+    leader.say(description)

@@ -9,9 +9,9 @@ from bot import thai
 from bot.models import ConversationState, Member
 from bot.router import Router
 
-from .test_groups import GID, person
-from .test_registration import U1, register
-from .test_reports import answer_until_photos, clock, make_org  # noqa: F401 (clock is a fixture)
+from .helpers import U1, answer_until_photos, make_org, person, register
+
+GID = "C" + "a" * 32
 
 MENU_PROMPT = "ต้องการทำอะไรคะ"
 NOT_UNDERSTOOD = "ขบวนยังไม่เข้าใจ"
@@ -62,7 +62,7 @@ def test_group_commands_take_particles_but_the_mention_mark_still_counts(chat, d
     assert not group.replies()
 
 
-def test_typed_no_photo_with_a_particle_moves_on(chat, db, clock):
+def test_typed_no_photo_with_a_particle_moves_on(chat, db, frozen_now):
     leader = register(chat)
     make_org(db, U1, "ออมทรัพย์บ้านดอน")
     answer_until_photos(leader, org=None)

@@ -25,7 +25,7 @@ from bot.models import (
 from bot.postback import parse as parse_pb
 
 from .chat import actions_in
-from .helpers import register
+from .helpers import answer_until_photos, make_org, member_of, register
 
 U1 = "U" + "1" * 32
 U2 = "U" + "2" * 32
@@ -41,23 +41,6 @@ def clock():
         yield traveller
 
 
-def member_of(db, user_id: str) -> Member:
-    return db.scalar(select(Member).where(Member.line_user_id == user_id))
-
-
-def make_org(db, user_id: str, name: str, issues=("welfare",), status=OrgStatus.CERTIFIED, as_contact=False):
-    member = member_of(db, user_id)
-    province = db.scalar(select(Province).where(Province.name_th == "เชียงใหม่"))
-    org = Organization(
-        name=name, org_type="community", province=province, member_count=40, status=status,
-        registered_by=None if as_contact else member, contact=member,
-        issues=list(db.scalars(select(StrategicIssue).where(StrategicIssue.code.in_(issues)))),
-    )
-    db.add(org)
-    db.commit()
-    return org
-
-
 def edit_link(leader, step: str) -> None:
     """Tap the "edit" link of one row of the latest summary card (scrolling up if need be)."""
     for message in reversed(leader.all_messages()):
@@ -71,17 +54,6 @@ def edit_link(leader, step: str) -> None:
 def reports(db) -> list[ActivityReport]:
     db.rollback()  # end the test session's read transaction: SQLite would keep showing its snapshot
     return list(db.scalars(select(ActivityReport).order_by(ActivityReport.id)))
-
-
-def answer_until_photos(leader, *, org: str | None, description="ประชุมประจำเดือน วางแผนออมทรัพย์"):
-    leader.say("รายงานกิจกรรม")
-    if org is not None:
-        leader.tap(org)
-    leader.tap("ประชุม")
-    leader.tap("สวัสดิการชุมชน")
-    leader.tap("เมื่อวาน")
-    leader.say("35")
-    leader.say(description)
 
 
 def test_full_report_with_two_photos_and_a_location(chat, db, emulator, services, clock):
