@@ -14,18 +14,30 @@ time zone).
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from babel.dates import get_month_names
 from babel.numbers import format_decimal
+from rapidfuzz.fuzz import ratio as _similarity
+
+# pythainlp creates ~/pythainlp-data at import and may fetch corpora on demand.  Khabuan uses
+# only its pure string functions (no corpus, no model), so it must never write or download:
+# read-only mode skips the data folder (a server's home may not be writable) and offline mode
+# refuses automatic downloads.  setdefault: an operator can still override both.
+os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
+os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
+from pythainlp.util import normalize as _thai_normalize  # noqa: E402
+from pythainlp.util import remove_repeat_vowels  # noqa: E402
+from pythainlp.util import thaiword_to_num  # noqa: E402
 
 __all__ = [
     "BACK_WORDS",
@@ -69,26 +81,6 @@ BE_OFFSET = 543
 # compatibility mapping, so skipping them loses nothing.
 _PROTECTED_RUN_RE = re.compile(r"([\u0e00-\u0eff]+)")
 
-_THAI_SARA_AM_RE = re.compile("\u0e4d([\u0e48-\u0e4b]?)\u0e32")
-_THAI_MARK_RUN_RE = re.compile("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]{2,}")
-
-
-def _thai_mark_rank(ch: str) -> int:
-    if ch in "\u0e48\u0e49\u0e4a\u0e4b\u0e4c":  # tone marks, thanthakhat
-        return 1
-    if ch in "\u0e4d\u0e4e":  # nikhahit, yamakkan
-        return 2
-    return 0  # above/below vowels, phinthu, maitaikhu
-
-
-def _fix_thai_marks(m: re.Match[str]) -> str:
-    # Standard Thai order is vowel-above/below before the tone mark; phones
-    # happily accept the reverse ("ก่ี" vs "กี่"), which looks identical but
-    # does not compare equal.  Doubled marks are a common mistype too.
-    marks = list(dict.fromkeys(m.group(0)))
-    marks.sort(key=_thai_mark_rank)
-    return "".join(marks)
-
 
 def _nfkc_outside_thai(text: str) -> str:
     parts = _PROTECTED_RUN_RE.split(text)
@@ -97,6 +89,23 @@ def _nfkc_outside_thai(text: str) -> str:
         part if i % 2 else unicodedata.normalize("NFKC", part)
         for i, part in enumerate(parts)
     )
+
+
+def _fixed_point(fix: Callable[[str], str], text: str) -> str:
+    """Apply a pythainlp spelling fix until the text stops changing.
+
+    One pass is not always enough: its rules run in a fixed order, so a later
+    rule can create what an earlier one repairs ("\u0e4d\u0e45": LAKKHANGYAO
+    becomes SARA AA only after the NIKHAHIT + SARA AA -> SARA AM rule ran), and
+    normalize() must be idempotent.  Every rule shortens or reorders towards
+    the standard order, so a few passes settle; the bound is only a guard.
+    """
+    for _ in range(8):
+        fixed = fix(text)
+        if fixed == text:
+            break
+        text = fixed
+    return text
 
 
 def _ascii_digits(text: str) -> str:
@@ -124,8 +133,11 @@ def normalize(text: str) -> str:
       digits ("１２０", "ＡＢＣ") become ASCII; the Thai block is left alone
       (see ``_PROTECTED_RUN_RE``) and SARA AM typed as two characters
       (NIKHAHIT + SARA AA) is recomposed to U+0E33;
-    * Thai combining marks are put into standard order and doubled marks are
-      collapsed, so visually identical spellings compare equal;
+    * Thai spelling is normalized by ``pythainlp.util.normalize``: marks put
+      into standard order (tone mark after the vowel, "ก่ี" -> "กี่"),
+      doubled vowels and marks collapsed, two SARA E made SARA AE, and marks
+      dangling at the start of a word dropped, so visually identical
+      spellings compare equal;
     * Thai digits ๐-๙ (and any other Unicode decimal digits) become 0-9.
 
     Case is preserved; callers casefold when they need to.  The function is
@@ -143,8 +155,7 @@ def normalize(text: str) -> str:
             continue  # invisible/control characters and lone surrogates
         chars.append(ch)
     s = _nfkc_outside_thai("".join(chars))
-    s = _THAI_MARK_RUN_RE.sub(_fix_thai_marks, s)
-    s = _THAI_SARA_AM_RE.sub("\\1\u0e33", s)
+    s = _fixed_point(_thai_normalize, s)
     s = _ascii_digits(s)
     # NFKC may have produced new whitespace (e.g. U+00A8 -> " \u0308").
     s = re.sub(r"\s+", " ", s)
@@ -180,20 +191,18 @@ _MULTIPLIERS: dict[str, int] = {
 _MULTIPLIER_RE = re.compile(r"\s*(ล้าน|แสน|หมื่น|พัน)")
 _MINUS_SIGNS = "-\u2212\u2013\u2014"  # hyphen-minus, minus, en/em dash
 
-#: Thai number words accepted by parse_int when they are the whole message.
-_THAI_NUMBER_WORDS: dict[str, int] = {
-    "ศูนย์": 0,
-    "หนึ่ง": 1,
-    "สอง": 2,
-    "สาม": 3,
-    "สี่": 4,
-    "ห้า": 5,
-    "หก": 6,
-    "เจ็ด": 7,
-    "แปด": 8,
-    "เก้า": 9,
-    "สิบ": 10,
-}
+#: parse_int reads a spelled-out number only up to this value: one word, ศูนย์ (0) to สิบ (10).
+#: Compounds ("สิบห้า") are rejected on purpose; people who mean a bigger number type digits,
+#: and a misread spoken number is worse than asking again.
+_MAX_NUMBER_WORD = 10
+
+
+def _thai_word_number(s: str) -> int | None:
+    """The value of a Thai numeral spelled out in words ("ห้า" -> 5), else None."""
+    try:
+        return thaiword_to_num(s)
+    except ValueError:  # not a Thai numeral (pythainlp raises, it never returns None)
+        return None
 
 _CURRENCY_WORDS_RE = re.compile(r"baht|thb|฿", re.IGNORECASE)
 
@@ -275,8 +284,11 @@ def parse_int(
     """
     try:
         s = normalize(text)
-        if s in _THAI_NUMBER_WORDS:
-            value = _THAI_NUMBER_WORDS[s]
+        word_value = _thai_word_number(s)
+        if word_value is not None:
+            if not 0 <= word_value <= _MAX_NUMBER_WORD:
+                return None
+            value = word_value
         else:
             q = _parse_quantity(s, max_decimals=0)
             if q is None or q != q.to_integral_value():
@@ -321,56 +333,71 @@ def parse_amount(
 # phones
 # ---------------------------------------------------------------------------
 
-_PHONE_CANDIDATE_RE = re.compile(r"\+?\s*\(?\s*[0-9][0-9 \-.()]*[0-9]")
+_PHONE_REGION = "TH"
+#: Phone kinds a person can be called on; toll-free (1800...), premium and the like are not.
+_PHONE_TYPES = frozenset(
+    {
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    }
+)
+# "00 66 ..." is how a Thai number is often pasted from abroad, but 00 is not Thailand's
+# international prefix (001, 007, ...), so libphonenumber would not read it as +66.
+_IDD_00_66_RE = re.compile(r"(?<![0-9])00[ \-]?66")
 
 
 def parse_phone(text: str) -> str | None:
     """Return a Thai phone number as national-format digits, or None.
 
-    Mobile: 10 digits starting 06/08/09.  Landline: 9 digits starting
-    02/03/04/05/07.  Accepts separators (spaces, "-", ".", parentheses), Thai
-    digits, the +66 / 66 / 0066 country code (with or without the trunk 0)
-    and a label around it ("โทร 081-234-5678").  More than one number in the
-    text, or anything that is not a valid Thai number, gives None.
+    libphonenumber (``phonenumbers``) finds the number in the text and decides
+    whether it is a valid Thai mobile (10 digits, 06/08/09) or landline
+    (9 digits, 02/03/04/05/07).  Accepts separators (spaces, "-", ".",
+    parentheses), Thai digits, the +66 / 66 / 0066 country code (with or
+    without the trunk 0) and a label around it ("โทร 081-234-5678").  More than
+    one number in the text, or anything that is not a valid Thai number,
+    gives None.
     """
-    s = normalize(text)
-    found = _PHONE_CANDIDATE_RE.findall(s)
+    s = _IDD_00_66_RE.sub("+66", normalize(text))
+    if not any(ch.isdigit() for ch in s):
+        return None
+    found = list(
+        phonenumbers.PhoneNumberMatcher(s, _PHONE_REGION, leniency=phonenumbers.Leniency.POSSIBLE)
+    )
     if len(found) != 1:
         return None
-    raw = found[0]
-    has_plus = raw.lstrip(" (").startswith("+")
-    digits = re.sub(r"[^0-9]", "", raw)
-    if has_plus:
-        if not digits.startswith("66"):
-            return None
-        digits = digits[2:]
-        national = digits if digits.startswith("0") else "0" + digits
-    elif digits.startswith("0066"):
-        rest = digits[4:]
-        national = rest if rest.startswith("0") else "0" + rest
-    elif digits.startswith("66") and len(digits) in (10, 11):
-        national = "0" + digits[2:]
-    else:
-        national = digits
-    if len(national) == 10 and national[:2] in ("06", "08", "09"):
-        return national
-    if len(national) == 9 and national[:2] in ("02", "03", "04", "05", "07"):
-        return national
-    return None
+    raw = found[0].raw_string
+    try:
+        number = phonenumbers.parse(raw, _PHONE_REGION, keep_raw_input=True)
+    except phonenumbers.NumberParseException:
+        return None
+    if (
+        number.country_code_source == phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY
+        and not raw.lstrip("( ").startswith("0")
+    ):
+        # libphonenumber accepts "812345678" (no trunk 0, no country code); nobody in
+        # Thailand writes a number that way, so it is more likely a typo than a phone.
+        return None
+    if (
+        phonenumbers.region_code_for_number(number) != _PHONE_REGION
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number) not in _PHONE_TYPES
+    ):
+        return None
+    return "0" + str(number.national_number)
 
 
 def format_phone(digits: str) -> str:
     """Format a Thai number for display: "081-234-5678", "02-123-4567",
-    "053-123-456".  Input that is not a valid Thai number is returned as is,
+    "053-123-456" (libphonenumber's national grouping, joined with "-" as
+    Thais write it).  Input that is not a valid Thai number is returned as is,
     so a stored oddity is still shown rather than lost."""
     p = parse_phone(digits)
     if p is None:
         return digits
-    if len(p) == 10:
-        return f"{p[:3]}-{p[3:6]}-{p[6:]}"
-    if p.startswith("02"):
-        return f"{p[:2]}-{p[2:5]}-{p[5:]}"
-    return f"{p[:3]}-{p[3:6]}-{p[6:]}"
+    number = phonenumbers.parse(p, _PHONE_REGION)
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return national.replace(" ", "-")
 
 
 # ---------------------------------------------------------------------------
@@ -604,58 +631,51 @@ _TIME_HM_RE = re.compile(
 _TIME_H_AMPM_RE = re.compile(r"([0-9]{1,2})\s*(am|pm)")
 _TIME_H_THAI_RE = re.compile(r"([0-9]{1,2})\s*(?:น\.|นาฬิกา)")
 
-# Thai number words used in spoken times ("บ่ายสองโมง"); longest first.
-_TIME_NUMBER_WORDS = (
-    ("สิบเอ็ด", "11"),
-    ("สิบสอง", "12"),
-    ("สิบ", "10"),
-    ("หนึ่ง", "1"),
-    ("นึง", "1"),
-    ("สอง", "2"),
-    ("สาม", "3"),
-    ("สี่", "4"),
-    ("ห้า", "5"),
-    ("หก", "6"),
-    ("เจ็ด", "7"),
-    ("แปด", "8"),
-    ("เก้า", "9"),
+# Spoken six-hour-clock forms, tried in order; ``n`` is the number as said ("2", "สอง") and
+# the rule turns it into a 24-hour hour, or None when that number is not used with that word.
+_SPOKEN_HOURS: tuple[tuple[re.Pattern[str], int | None, Callable[[int], int | None]], ...] = (
+    (re.compile(r"(.+?)โมง(?:เช้า)?(?:ตรง)?"), None, lambda n: n if 6 <= n <= 11 else None),
+    (re.compile(r"บ่าย(.*?)(?:โมง)?(?:ตรง)?"), 1, lambda n: 12 + n if 1 <= n <= 5 else None),
+    (re.compile(r"(.+?)โมงเย็น"), None, lambda n: 12 + n if 4 <= n <= 6 else None),
+    (re.compile(r"(.*?)ทุ่ม(?:ตรง)?"), 1, lambda n: 18 + n if 1 <= n <= 5 else None),
+    (re.compile(r"ตี(.+)"), None, lambda n: n if 1 <= n <= 5 else None),
 )
+
+
+def _spoken_number(word: str) -> int | None:
+    """A small number as said in a time: "2" or "สอง"; None if it is not a number."""
+    if word.isdigit():
+        return int(word) if len(word) <= 2 else None
+    # "นึง" is how "หนึ่ง" is said (and typed) in chat; pythainlp only knows the written form.
+    return _thai_word_number(word.replace("นึง", "หนึ่ง"))
 
 
 def _thai_spoken_time(s: str) -> time | None:
     """Common Thai six-hour-clock phrases, e.g. "9 โมง", "บ่าย 2 โมง",
-    "2 ทุ่ม", "ตี 3", "เที่ยง"; a trailing "ครึ่ง" adds half an hour.
-    Ambiguous forms ("2 โมง") give None."""
+    "2 ทุ่ม", "ตี 3", "เที่ยง"; numbers may be words ("บ่ายสองโมง"); a
+    trailing "ครึ่ง" adds half an hour.  Ambiguous forms ("2 โมง") give None."""
     s = s.replace(" ", "")
-    for word, digit in _TIME_NUMBER_WORDS:
-        s = s.replace(word, digit)
     half = s.endswith("ครึ่ง")
     if half:
         s = s[: -len("ครึ่ง")]
     minute = 30 if half else 0
-    hour: int | None = None
     if s in ("เที่ยง", "เที่ยงวัน", "เที่ยงตรง"):
-        hour = 12
-    elif s == "เที่ยงคืน":
-        hour = 0
-    elif m := re.fullmatch(r"([0-9]{1,2})โมง(?:เช้า)?(?:ตรง)?", s):
-        n = int(m.group(1))
-        hour = n if 6 <= n <= 11 else None
-    elif m := re.fullmatch(r"บ่าย([0-9]{1,2})?(โมง)?(?:ตรง)?", s):
-        if m.group(1) is None and m.group(2) is None:
-            return None  # "บ่าย" alone is a period, not a time
-        n = int(m.group(1) or 1)
-        hour = 12 + n if 1 <= n <= 5 else None
-    elif m := re.fullmatch(r"([0-9]{1,2})โมงเย็น", s):
-        n = int(m.group(1))
-        hour = 12 + n if 4 <= n <= 6 else None
-    elif m := re.fullmatch(r"([0-9]{1,2})?ทุ่ม(?:ตรง)?", s):
-        n = int(m.group(1) or 1)
-        hour = 18 + n if 1 <= n <= 5 else None
-    elif m := re.fullmatch(r"ตี([0-9]{1,2})", s):
-        n = int(m.group(1))
-        hour = n if 1 <= n <= 5 else None
-    return None if hour is None else time(hour, minute)
+        return time(12, minute)
+    if s == "เที่ยงคืน":
+        return time(0, minute)
+    if s in ("บ่าย", "บ่ายตรง"):
+        return None  # a period of the day, not a time
+    for pattern, default, rule in _SPOKEN_HOURS:
+        m = pattern.fullmatch(s)
+        if m is None:
+            continue
+        said = m.group(1)
+        n = default if not said and default is not None else _spoken_number(said)
+        if n is None:
+            continue  # e.g. "บ่ายโมง" read as "<บ่าย> โมง": not a number, try the next form
+        hour = rule(n)
+        return None if hour is None else time(hour, minute)
+    return None
 
 
 def parse_time(text: str) -> time | None:
@@ -810,7 +830,8 @@ def match_name(
     1. exact matches -- if any, only those keys are returned (several only
        when different keys share a name, e.g. two "เมือง" districts);
     2. prefix matches (query of at least 3 characters starts a name);
-    3. difflib similarity >= ``cutoff`` (catches "เชียงไหม่", "นครราชศรีมา").
+    3. similarity >= ``cutoff`` (catches "เชียงไหม่", "นครราชศรีมา"), measured
+       by rapidfuzz's normalized Indel ratio (what difflib's ratio approximates).
 
     Within a tier keys are ranked by similarity, best first, deduplicated,
     at most ``limit``.  Returns [] when nothing is close.
@@ -820,8 +841,6 @@ def match_name(
         return []
     exact: list[K] = []
     scored: dict[K, tuple[int, float, int]] = {}  # key -> (tier, -score, order)
-    matcher = SequenceMatcher(autojunk=False)
-    matcher.set_seq2(q)
     for order, (key, names) in enumerate(candidates):
         for name in names:
             n = _name_key(name)
@@ -833,16 +852,14 @@ def match_name(
                 continue
             if exact:
                 continue  # exact tier already wins; skip the expensive part
-            matcher.set_seq1(n)
             if len(q) >= _MIN_PREFIX_QUERY and n.startswith(q):
-                entry = (0, -matcher.ratio(), order)
-            elif matcher.real_quick_ratio() >= cutoff and matcher.quick_ratio() >= cutoff:
-                ratio = matcher.ratio()
-                if ratio < cutoff:
-                    continue
-                entry = (1, -ratio, order)
+                entry = (0, -_similarity(q, n), order)
             else:
-                continue
+                # score_cutoff lets rapidfuzz give up early (it returns 0 below the cutoff).
+                score = _similarity(q, n, score_cutoff=cutoff * 100)
+                if score < cutoff * 100:
+                    continue
+                entry = (1, -score, order)
             if key not in scored or entry < scored[key]:
                 scored[key] = entry
     if exact:
@@ -1032,7 +1049,8 @@ def clean_text(text: str) -> str:
 
     Unlike normalize(), line breaks, digits (Thai or Arabic) and spacing inside a line are
     kept: this is what they said, stored for people to read. Zero-width and control
-    characters go, Thai marks are put in standard order, and blank runs are trimmed.
+    characters go, Thai marks are put in standard order and repeated vowels or marks
+    collapsed (pythainlp's ``remove_repeat_vowels``), and blank runs are trimmed.
     """
     if not text:
         return ""
@@ -1040,8 +1058,8 @@ def clean_text(text: str) -> str:
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         kept = "".join(ch for ch in line
                        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
-        kept = _THAI_MARK_RUN_RE.sub(_fix_thai_marks, kept)
-        kept = _THAI_SARA_AM_RE.sub("\\1\u0e33", kept)
-        lines.append(re.sub(r"[^\S\n]+", " ", kept).strip())
+        # Spaces first: pythainlp collapses a vowel repeated across spaces ("า า").
+        kept = re.sub(r"[^\S\n]+", " ", kept)
+        lines.append(_fixed_point(remove_repeat_vowels, kept).strip())
     joined = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", joined).strip()
