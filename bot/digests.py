@@ -38,7 +38,6 @@ from .models import (
     Province,
     ScopeKind,
     StrategicIssue,
-    utcnow,
 )
 from .scopes import Scope, in_scope
 

@@ -21,7 +21,7 @@ from . import postback, ui
 from .config import SUPPORTED_LOCALES
 from .delivery import enqueue_users
 from .i18n import N_, _, use_locale
-from .models import ActivityReport, Member, MemberPreference, Organization, OrgStatus, Priority, utcnow
+from .models import ActivityReport, Member, MemberPreference, Organization, OrgStatus, Priority
 
 if TYPE_CHECKING:
     from .services import Services

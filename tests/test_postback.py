@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import postback
-from bot.emulator import events as ev
 from bot.handlers import build_router
 from bot.i18n import _, use_locale
 from bot.models import Role

@@ -13,13 +13,9 @@ from bot.models import (
     ActivityType,
     BudgetSource,
     ConversationState,
-    Member,
-    Organization,
     OrgStatus,
     PhotoStatus,
-    Province,
     ReportPhoto,
-    StrategicIssue,
 )
 
 from bot.postback import parse as parse_pb

@@ -38,7 +38,6 @@ from ..models import (
     RsvpAnswer,
     StrategicIssue,
     organization_issues,
-    utcnow,
 )
 from ..router import Router
 from ..scopes import Scope
