@@ -6,11 +6,10 @@ module checks who is asking (on every action, whatever the button said) and says
 """
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Any
 
-from linebot.v3.messaging import FlexBubble, FlexCarousel, FlexMessage, Message
+from linebot.v3.messaging import FlexMessage, Message
 from sqlalchemy import func, select
 
 from .. import assembly, digests, thai, ui
@@ -33,21 +32,7 @@ from ..roles import has_role
 from ..router import Router
 from .menu import menu_chips
 
-MAX_CARDS = 10  # a carousel holds 12 bubbles; keep room and keep it readable
-CAROUSEL_BYTES = 48 * 1024  # LINE refuses a carousel over 50 KB of JSON; ballots with long Thai text get there
-
-
-def carousel(alt_text: str, bubbles: list[FlexBubble]) -> tuple[FlexMessage, int]:
-    """As many bubbles (in order) as fit LINE's carousel size; returns the message and how many."""
-    kept: list[FlexBubble] = []
-    size = 0
-    for bubble in bubbles[:MAX_CARDS]:
-        size += len(json.dumps(bubble.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()) + 1
-        if kept and size > CAROUSEL_BYTES:
-            break
-        kept.append(bubble)
-    message = FlexMessage(alt_text=thai.truncate(alt_text, ui.ALT_TEXT), contents=FlexCarousel(contents=kept))
-    return message, len(kept)
+MAX_CARDS = 10  # ballots and results shown at once: fewer than LINE's 12, to keep the carousel readable
 
 
 # ---- delegates: voting ------------------------------------------------------------------------
@@ -102,7 +87,7 @@ def my_ballots(ctx: Context, inp: Input) -> list[Message]:
         return [ui.text(_(key), menu_chips(ctx))]
     tz = ctx.settings.timezone
     bubbles = [assembly.ballot_message(item, tz, ctx.locale).contents for item in items[:MAX_CARDS]]
-    message, shown = carousel(_("vote.my_ballots_alt", n=len(items)), bubbles)
+    message, shown = ui.carousel(_("vote.my_ballots_alt", n=len(items)), bubbles)
     return [ui.text(_("vote.my_ballots_intro", n=len(items), shown=shown)), ui.with_chips(message, menu_chips(ctx))]
 
 
@@ -120,7 +105,7 @@ def results(ctx: Context, inp: Input) -> list[Message]:
     tz = ctx.settings.timezone
     bubbles = [assembly.result_card(item, assembly.tally(ctx.session, item), tz, ctx.locale).contents
                for item in items]
-    message, _shown = carousel(_("vote.results_alt", n=len(items)), bubbles)
+    message, _shown = ui.carousel(_("vote.results_alt", n=len(items)), bubbles)
     return [ui.with_chips(message, menu_chips(ctx))]
 
 
@@ -185,7 +170,7 @@ def assembly_overview(ctx: Context, inp: Input) -> list[Message]:
               date=thai.format_date(session.held_on, ctx.locale), place=session.place, n=len(session.items))
     if not items:
         return [ui.text(intro, chips)]
-    message, _shown = carousel(intro, [item_card(ctx, item).contents for item in items])
+    message, _shown = ui.carousel(intro, [item_card(ctx, item).contents for item in items])
     return [ui.text(intro), ui.with_chips(message, chips)]
 
 
