@@ -34,7 +34,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import assembly
+from . import assembly, thai
 from .i18n import _, use_locale
 from .models import AgendaItem, AssemblySession, DecisionRule
 from .models.assembly import MAX_DESCRIPTION, MAX_OPTIONS, MAX_OPTION_LABEL
@@ -90,7 +90,7 @@ def _bool(value: Any, default: bool, where: str, problems: list[str]) -> bool:
 def _moment(value: Any, where: str, today: date, tz: ZoneInfo, problems: list[str]) -> datetime | None:
     if isinstance(value, datetime):  # YAML reads an unquoted timestamp itself
         return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(timezone.utc)
-    moment = assembly.parse_when(str(value or ""), today=today, tz=tz)
+    moment = thai.parse_datetime(str(value or ""), today=today, tz=tz)
     if moment is None:
         problems.append(f"{where}: cannot read the date and time {value!r} (e.g. 2026-12-12 09:00)")
     return moment

@@ -15,7 +15,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -809,33 +809,3 @@ def register_jobs(registry: Any) -> None:
                          "close agenda items at closes_at and send the results to the secretariat"))
     registry.add(JobSpec("assembly.remind", _job(send_reminders), every_minute,
                          "remind delegates who have not voted, 24 h and 2 h before an item closes"))
-
-
-# ---- reading times people write ---------------------------------------------------------------
-
-
-def parse_when(text: str, *, today: date, tz: ZoneInfo) -> datetime | None:
-    """A moment typed by a person or written in an import file, as aware UTC.
-
-    ISO 8601 ("2026-12-12T09:00", "2026-12-12 09:00+07:00") or a Thai/English date then a time
-    ("12 ธ.ค. 2569 9:00", "12/12/2569 09.00 น."). Without an offset it is the movement's local time.
-    """
-    text = " ".join(text.split())
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-    if moment is None:
-        words = text.split(" ")
-        for last in range(min(3, len(words) - 1), 0, -1):  # the time is the last one to three words
-            day = thai.parse_date(" ".join(words[:-last]), today=today)
-            clock = thai.parse_time(" ".join(words[-last:]))
-            if day is not None and clock is not None:
-                moment = datetime.combine(day, clock)
-                break
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(timezone.utc)
-

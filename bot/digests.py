@@ -10,7 +10,6 @@ Two more jobs carry assembly results and new certification requests to the group
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -18,7 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from linebot.v3.messaging import FlexBox, FlexBubble, FlexCarousel, FlexMessage, FlexSeparator, FlexText
+from linebot.v3.messaging import FlexBox, FlexBubble, FlexMessage, FlexSeparator, FlexText
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
@@ -53,9 +52,6 @@ TOP_ORGS = 5
 OLDEST_PENDING = 5
 OPEN_VOTES = 5
 PROVINCE_ROWS_PER_BUBBLE = 20
-# Below LINE's 50 KB carousel / 30 KB bubble limits, leaving room for the JSON envelope.
-CAROUSEL_BUDGET = 46_000
-BUBBLE_BUDGET = 28_000
 ORG_NAME = 40  # characters of an organization's name shown in a table row
 
 
@@ -200,11 +196,6 @@ def compute(session: Session, kind: ScopeKind, code: str, period: tuple[date, da
 # ---- the Flex message --------------------------------------------------------------------------
 
 
-def _size(node: Any) -> int:
-    data = node.to_dict() if hasattr(node, "to_dict") else node
-    return len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
-
-
 def _t(text: str, **kw: Any) -> FlexText:
     return FlexText(text=text or "–", **kw)
 
@@ -314,12 +305,11 @@ def render(digest: Digest, *, weekly: bool, locale: str) -> FlexMessage:
     while True:
         provinces = _province_bubbles(digest, _("digest.by_province"), locale, shown) if digest.provinces else []
         bubbles = fixed_head + provinces + fixed_tail
-        carousel = FlexCarousel(contents=bubbles)
-        if (len(bubbles) <= 12 and _size(carousel) <= CAROUSEL_BUDGET
-                and all(_size(b) <= BUBBLE_BUDGET for b in bubbles)) or shown == 0:
+        if ui.fits_carousel(bubbles) or shown == 0:
             break
         shown = max(0, shown - 10)
-    return FlexMessage(alt_text=thai.truncate(alt, ui.ALT_TEXT), contents=carousel)
+    message, _kept = ui.carousel(alt, bubbles)
+    return message
 
 
 # ---- periods and sending ------------------------------------------------------------------------

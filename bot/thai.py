@@ -18,7 +18,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import TypeVar
@@ -58,6 +58,7 @@ __all__ = [
     "normalize",
     "parse_amount",
     "parse_date",
+    "parse_datetime",
     "parse_int",
     "parse_phone",
     "parse_time",
@@ -707,6 +708,39 @@ def parse_time(text: str) -> time | None:
     if not (0 <= hour <= 23 and 0 <= minute <= 59 and 0 <= second <= 59):
         return None
     return time(hour, minute, second)
+
+
+def parse_datetime(text: str, *, today: date, tz: str | ZoneInfo) -> datetime | None:
+    """Parse a moment typed by a person (or written in an import file); aware, in UTC.
+
+    Accepted: ISO 8601 ("2026-12-12T09:00", "2026-12-12 09:00+07:00", what LINE's
+    date-time picker sends), or any :func:`parse_date` form followed by any
+    :func:`parse_time` form: "25/12/2569 14:00", "12 ธ.ค. 2569 9:00",
+    "๒๕/๑๒/๒๕๖๙ ๑๔.๐๐ น.", "พรุ่งนี้ บ่าย 2 โมง".  Without an offset the moment is
+    in ``tz`` (the people's time zone).  Past moments are returned: the caller
+    decides whether they are allowed.  The date's own rules apply, so a date
+    without a year is its most recent occurrence not after ``today``.
+    """
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    s = normalize(text)
+    try:
+        moment: datetime | None = datetime.fromisoformat(s)
+    except ValueError:
+        moment = None
+    if moment is None:
+        words = s.split(" ")
+        # The shortest time part first: "25 ธ.ค. 2569 9:00" is never read with "2569 9:00" as the time.
+        for cut in range(len(words) - 1, 0, -1):
+            day = parse_date(" ".join(words[:cut]), today=today)
+            clock = parse_time(" ".join(words[cut:])) if day is not None else None
+            if day is not None and clock is not None:
+                moment = datetime.combine(day, clock)
+                break
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(timezone.utc)
 
 
 # ---------------------------------------------------------------------------

@@ -6,7 +6,9 @@ turn a reply into a 400.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 from linebot.v3.messaging import (
@@ -16,6 +18,7 @@ from linebot.v3.messaging import (
     FlexBox,
     FlexBubble,
     FlexButton,
+    FlexCarousel,
     FlexMessage,
     FlexSeparator,
     FlexText,
@@ -35,6 +38,11 @@ BUTTON_LABEL = 40
 DISPLAY_TEXT = 300
 TEXT_LIMIT = 5000
 ALT_TEXT = 1500
+# LINE's Flex limits: a carousel holds 1–12 bubbles, a bubble's JSON is at most 30 KB and the
+# carousel's at most 50 KB, measured as compact UTF-8 JSON (as bot/emulator/validation.py does).
+CAROUSEL_BUBBLES = 12
+BUBBLE_BYTES = 30 * 1024
+CAROUSEL_BYTES = 50 * 1024
 
 # LINE's "ok" green and a muted grey that reads on cheap screens.
 BRAND = "#06C755"
@@ -161,3 +169,43 @@ def card(
     footer = FlexBox(layout="vertical", spacing="sm", contents=list(buttons)) if buttons else None
     bubble = FlexBubble(body=FlexBox(layout="vertical", spacing="sm", contents=body), footer=footer)
     return FlexMessage(alt_text=truncate(alt_text or "\n".join(alt_lines), ALT_TEXT), contents=bubble)
+
+
+# ---- carousels ------------------------------------------------------------------
+
+
+def json_size(node: Any) -> int:
+    """Bytes of the compact UTF-8 JSON LINE measures a Flex container (or bubble) by."""
+    data = node.to_dict() if hasattr(node, "to_dict") else node
+    return len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def fits_carousel(bubbles: Sequence[FlexBubble]) -> bool:
+    """Whether all these bubbles make one carousel LINE accepts (count and bytes)."""
+    return (1 <= len(bubbles) <= CAROUSEL_BUBBLES and all(json_size(b) <= BUBBLE_BYTES for b in bubbles)
+            and json_size(FlexCarousel(contents=list(bubbles))) <= CAROUSEL_BYTES)
+
+
+def carousel(alt_text: str, bubbles: Sequence[FlexBubble], *,
+             max_bubbles: int = CAROUSEL_BUBBLES) -> tuple[FlexMessage, int]:
+    """The one carousel builder: the first bubbles, in order, that fit LINE's count and byte limits.
+
+    Returns the message and how many bubbles it holds, so the caller can say "showing n of m".
+    Cutting stops at the first bubble that does not fit (a later, smaller one is not slipped in:
+    the shown ones stay the first n). A first bubble that alone breaks the limits is a builder bug
+    (texts are truncated where bubbles are made), so it raises rather than send what LINE refuses.
+    """
+    limit = min(max_bubbles, CAROUSEL_BUBBLES)
+    kept: list[FlexBubble] = []
+    total = json_size(FlexCarousel(contents=[]))  # the envelope: {"type":"carousel","contents":[]}
+    for bubble in bubbles[:limit]:
+        size = json_size(bubble)
+        added = size + (1 if kept else 0)  # the comma between bubbles
+        if size > BUBBLE_BYTES or total + added > CAROUSEL_BYTES:
+            break
+        kept.append(bubble)
+        total += added
+    if not kept:
+        raise ValueError("the first bubble alone is over LINE's Flex size limits")
+    message = FlexMessage(alt_text=truncate(alt_text, ALT_TEXT), contents=FlexCarousel(contents=kept))
+    return message, len(kept)

@@ -176,6 +176,34 @@ def test_only_coordinators_within_scope_or_the_secretariat_call_meetings(chat, p
     assert db.scalar(select(MeetingNotice)) is None
 
 
+def test_meeting_time_typed_in_spoken_thai_or_iso(chat, people, clock_at):
+    """The meetings flow reads moments with the voting flow's step: a relative day and a spoken Thai time,
+    ISO 8601 as an import file would write it; the picker opens on the first whole hour an hour ahead."""
+    db = people
+    clock_at.move_to(NOW)  # Wednesday 10:00 in Bangkok
+    coord = chat.user(COORD)
+    coord.say("นัดประชุม")
+    coord.say("ประชุมกองทุนสวัสดิการ")
+    picker = coord.action("เลือกวันเวลา")
+    assert (picker["initial"], picker["min"]) == ("2026-11-25T11:00", "2026-11-25T10:01")
+    coord.say("2026-11-20T10:00+07:00")
+    assert "ผ่านไปแล้ว" in coord.last_text()
+    coord.say("2026-11-26T14:00+07:00")
+    assert "ประชุมที่ไหน" in coord.last_text()
+    coord.tap("ย้อนกลับ")
+    coord.say("พรุ่งนี้ บ่าย 2 โมง")
+    coord.say("ศาลาวัดบ้านแม่กำปอง")
+    coord.tap("ข้าม")
+    coord.tap("ข้าม")
+    coord.tap("เชียงใหม่")
+    coord.tap("สมาชิกทุกคน")
+    coord.tap("เสร็จแล้ว")
+    coord.tap("เสร็จแล้ว")
+    assert coord.sees("ตรวจหนังสือเชิญประชุม", "26 พ.ย. 2569 14:00 น.")
+    coord.tap("บันทึก")
+    assert notice(db).starts_at == datetime(2026, 11, 26, 7, 0, tzinfo=timezone.utc)
+
+
 def test_jobs_registered():
     from bot.jobs import build_registry
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.models import Member, Organization, OrgStatus, OutboxMessage, OutboxStatus, Role
+from bot import ui
+from bot.models import Member, Organization, OrgStatus, OutboxMessage, OutboxStatus, Province, Role, StrategicIssue
 from bot.roles import grant
 
 from .helpers import COORD, make_coordinator, register, register_org
@@ -101,6 +102,29 @@ def test_pending_list_for_coordinators(chat, db):
     assert coordinator.sees("องค์กรหนึ่ง", "องค์กรสอง", "รอรับรอง 2")
     leader.say("รอรับรอง")
     assert "ผู้ประสานงานหรือกองเลขา" in leader.last_text()
+
+
+def test_a_long_pending_list_still_fits_one_carousel(chat, db, emulator):
+    """Fifteen pending organizations with the longest names and every issue: the carousel keeps the
+    oldest that fit LINE's 12 bubbles and 50 KB, and says how many it shows."""
+    coordinator = make_coordinator(chat, db)
+    leader = db.scalar(select(Member).where(Member.line_user_id == COORD))
+    leader.full_name = ("นางสาวสมศรี " + "ใจดีมีสุขทุกวัน" * 8)[:120]  # the longest name a member may have
+    chiang_mai = db.scalar(select(Province).where(Province.code == "50"))
+    issues = list(db.scalars(select(StrategicIssue)))
+    for i in range(15):
+        db.add(Organization(name=(f"{i:02d} " + "กลุ่มออมทรัพย์เพื่อการผลิตและสวัสดิการชุมชนบ้านแม่แฝก" * 4)[:200],
+                            org_type="savings_group", province=chiang_mai, locality="ตำบลแม่แฝกใหม่ " * 13,
+                            member_count=1200, founded_year=2007, contact_phone="0812345678",
+                            registered_by=leader, issues=issues))
+    db.commit()
+    coordinator.say("รอรับรอง")
+    intro, card = coordinator.replies()[-2:]
+    shown = len(card["contents"]["contents"])
+    assert 1 <= shown <= 12
+    assert f"มีองค์กรรอรับรอง 15 แห่งค่ะ แสดง {shown} แห่ง" in intro["text"]
+    assert card["contents"]["contents"][0]["body"]["contents"][0]["text"].startswith("คำขอรับรองสถานภาพ: 00")
+    assert ui.json_size(card["contents"]) <= ui.CAROUSEL_BYTES and emulator.violations == []
 
 
 def test_org_registration_requires_a_registered_leader(chat):

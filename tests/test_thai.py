@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -452,6 +452,65 @@ def test_parse_date_no_year_leap_day() -> None:
 )
 def test_parse_time(raw: str, expected: time | None) -> None:
     assert parse_time(raw) == expected
+
+
+# ---------------------------------------------------------------------------
+# parse_datetime: the one reader of typed moments (meetings, voting, agenda imports)
+# ---------------------------------------------------------------------------
+
+BKK = ZoneInfo("Asia/Bangkok")
+
+
+def _utc(y: int, mo: int, d: int, h: int, mi: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # what LINE's date-time picker sends, and ISO 8601 typed or imported
+        ("2026-12-25T14:00", _utc(2026, 12, 25, 7)),
+        ("2026-12-12 09:00+07:00", _utc(2026, 12, 12, 2)),
+        ("2026-12-12T02:00:00+00:00", _utc(2026, 12, 12, 2)),
+        # Buddhist and Christian years, Thai digits, Thai and English months
+        ("25/12/2569 14:00", _utc(2026, 12, 25, 7)),
+        ("25/12/69 14.00 น.", _utc(2026, 12, 25, 7)),
+        ("๒๕/๑๒/๒๕๖๙ ๑๔:๐๐", _utc(2026, 12, 25, 7)),
+        ("12 ธ.ค. 2569 9:00", _utc(2026, 12, 12, 2)),
+        ("12 ธันวาคม พ.ศ. 2569 เวลา 09.30 น.", _utc(2026, 12, 12, 2, 30)),
+        ("12 Dec 2026 2pm", _utc(2026, 12, 12, 7)),
+        ("25-12-2026 14:00", _utc(2026, 12, 25, 7)),
+        # spoken Thai times after a relative day (the meetings prompt's example)
+        ("พรุ่งนี้ บ่าย 2 โมง", _utc(2026, 11, 26, 7)),
+        ("พรุ่งนี้ 9 โมง", _utc(2026, 11, 26, 2)),
+        ("วันนี้ 2 ทุ่ม", _utc(2026, 11, 25, 13)),
+        # a time of more than three words (voting's old reader stopped at three)
+        ("12 ธ.ค. 2569 เวลา บ่าย 2 โมง ครึ่ง", _utc(2026, 12, 12, 7, 30)),
+        # odd spacing
+        ("  25/12/2569\u00a0 14:00 ", _utc(2026, 12, 25, 7)),
+        # not understood: ask again
+        ("25/12/2569", None),
+        ("14:00", None),
+        ("พรุ่งนี้", None),
+        ("31/02/2569 10:00", None),
+        ("25/12/2569 25:00", None),
+        ("เร็ว ๆ นี้", None),
+        ("", None),
+    ],
+)
+def test_parse_datetime(raw: str, expected: datetime | None) -> None:
+    assert thai.parse_datetime(raw, today=TODAY, tz=BKK) == expected
+
+
+def test_parse_datetime_is_utc_and_takes_the_zone_by_name() -> None:
+    moment = thai.parse_datetime("25/12/2569 14:00", today=TODAY, tz="Asia/Bangkok")
+    assert moment is not None and moment.utcoffset() == timedelta(0)
+    assert moment == _utc(2026, 12, 25, 7)
+
+
+def test_parse_datetime_returns_past_moments() -> None:
+    # Refusing the past is the caller's rule (a vote may open "now", a meeting may not be past).
+    assert thai.parse_datetime("เมื่อวาน 10:00", today=TODAY, tz=BKK) == _utc(2026, 11, 24, 3)
 
 
 # ---------------------------------------------------------------------------

@@ -722,6 +722,51 @@ def test_secretariat_sets_up_a_session_and_an_item_by_chat(chat, db, services):
     assert item.session.place == "ศูนย์ประชุมบางเขน"
 
 
+def test_agenda_item_times_typed_in_thai_or_picked(chat, db, frozen_now):
+    """The voting flow reads moments with the same step as meetings: Thai digits, Buddhist years, spoken
+    times of any length, the picker; opening may be "now or earlier", closing may not be past."""
+    secretariat = make_secretariat(chat, db)
+    db.add(AssemblySession(name="สมัชชาทดสอบเวลา", held_on=frozen_now.date(), place="ศาลากลาง"))
+    db.commit()
+    secretariat.say("เพิ่มวาระ")
+    secretariat.tap("สมัชชาทดสอบเวลา")
+    secretariat.say("วาระทดสอบเวลา")
+    secretariat.tap("ข้าม")
+    secretariat.tap("ตัวเลือกมาตรฐาน")
+    secretariat.tap("ลงคะแนนลับ")
+    secretariat.tap("50")
+    secretariat.tap("เสียงข้างมาก")
+    picker = secretariat.action("เลือกวันเวลา")  # 10:00 now: opens on 11:00, nothing before 10:01
+    assert (picker["mode"], picker["initial"], picker["min"]) == ("datetime", "2026-11-18T11:00", "2026-11-18T10:01")
+    secretariat.say("เร็ว ๆ นี้")
+    assert "อ่านวันเวลานี้ไม่ออก" in secretariat.last_text()
+    secretariat.say("พรุ่งนี้ เวลา บ่าย 2 โมง ครึ่ง")  # four words of time
+    secretariat.say("เมื่อวาน 10:00")
+    assert "ผ่านไปแล้ว" in secretariat.last_text()
+    secretariat.say("๑๙/๑๑/๒๕๖๙ ๑๔:๓๐")  # the same moment as opening: closing must come after it
+    assert "เวลาปิดต้องหลังเวลาเปิด" in secretariat.last_text()
+    secretariat.say("๑๙/๑๑/๒๕๖๙ ๑๖:๐๐ น.")
+    secretariat.tap("เปลี่ยนไม่ได้")
+    assert secretariat.sees("ตรวจข้อมูลวาระ", "19 พ.ย. 2569 14:30 น.", "19 พ.ย. 2569 16:00 น.")
+    secretariat.tap("บันทึก")
+    item = db.scalar(select(AgendaItem).where(AgendaItem.title == "วาระทดสอบเวลา"))
+    assert item.opens_at == datetime(2026, 11, 19, 7, 30, tzinfo=timezone.utc)
+    assert item.closes_at == datetime(2026, 11, 19, 9, 0, tzinfo=timezone.utc)
+
+
+def test_agenda_item_may_open_in_the_past(chat, db, frozen_now):
+    secretariat = make_secretariat(chat, db)
+    db.add(AssemblySession(name="สมัชชาทดสอบเวลา", held_on=frozen_now.date(), place="ศาลากลาง"))
+    db.commit()
+    secretariat.say("เพิ่มวาระ")
+    secretariat.tap("สมัชชาทดสอบเวลา")
+    secretariat.say("วาระเปิดแล้ว")
+    for chip in ("ข้าม", "ตัวเลือกมาตรฐาน", "ลงคะแนนลับ", "50", "เสียงข้างมาก"):
+        secretariat.tap(chip)
+    secretariat.say("วันนี้ 9:00")  # an hour ago: voting opens at once
+    assert "ปิดลงคะแนนเมื่อไร" in secretariat.last_text()
+
+
 # ---- operator commands -----------------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -285,6 +285,55 @@ class DateStep(Step):
 
     def show(self, ctx: Context, value: Any) -> str:
         return thai.format_date(date.fromisoformat(value), ctx.locale) if value else _("common.not_given")
+
+
+class DateTime(Step):
+    """A moment: LINE's date-time picker, or typed ("25/12/2569 14:00", "พรุ่งนี้ บ่าย 2 โมง").
+
+    Stored as an ISO string in UTC. ``future_only`` refuses moments that have passed; ``after``
+    names an earlier step whose moment this one must follow, refused with ``after_message``
+    (a message id naming both fields, since only the flow knows what they mean).
+    """
+
+    def __init__(self, name: str, prompt: str, *, future_only: bool = True, after: str | None = None,
+                 after_message: str | None = None, **kw: Any) -> None:
+        super().__init__(name, prompt, **kw)
+        if after is not None and after_message is None:
+            raise ValueError("a DateTime step with `after` needs an `after_message`")
+        self.future_only = future_only
+        self.after = after
+        self.after_message = after_message
+
+    def chips(self, ctx: Context, sv: StepView) -> list[Chip]:
+        local = ctx.local_now.replace(second=0, microsecond=0)
+        # The picker opens on the first whole hour at least an hour ahead; LINE wants initial ≥ min,
+        # and min is the next whole minute so whatever is picked has not passed yet.
+        ahead = local + timedelta(hours=1)
+        initial = ahead if ahead.minute == 0 else ahead.replace(minute=0) + timedelta(hours=1)
+        earliest = local + timedelta(minutes=1)
+        return [Chip(_("flow.datetime_pick"), sv.data(), kind="datetime",
+                     initial=initial.strftime("%Y-%m-%dT%H:%M"), min=earliest.strftime("%Y-%m-%dT%H:%M"))]
+
+    def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
+        if inp.kind == "postback" and "datetime" in inp.params:
+            return self.parse_text(ctx, sv, inp.params["datetime"])
+        return super().accept(ctx, sv, inp)
+
+    def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
+        moment = thai.parse_datetime(value, today=ctx.today, tz=ctx.settings.timezone)
+        if moment is None:
+            return Retry(_("flow.datetime_invalid"))
+        if self.future_only and moment <= ctx.now:
+            return Retry(_("flow.datetime_past"))
+        earlier = sv.answers.get(self.after) if self.after else None
+        if earlier and self.after_message and moment <= datetime.fromisoformat(earlier):
+            return Retry(_(self.after_message))
+        return Answer(moment.isoformat())
+
+    def show(self, ctx: Context, value: Any) -> str:
+        if not value:
+            return _("common.not_given")
+        return thai.format_datetime(datetime.fromisoformat(value), ctx.locale, ctx.settings.timezone)
 
 
 def _parse_iso(value: str) -> date | None:

@@ -11,7 +11,7 @@ notice's author, in their 1:1 chat.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from linebot.v3.messaging import Message
@@ -23,7 +23,7 @@ from ..context import Context, Input
 from ..delivery import enqueue_users
 from ..delivery.quota import queued_cost
 from ..flows.engine import Flow, FlowAbort
-from ..flows.steps import Answer, Choice, LocationStep, MultiChoice, Option, Outcome, Retry, Step, StepView, Text
+from ..flows.steps import Choice, DateTime, LocationStep, MultiChoice, Option, Text
 from ..i18n import N_, _, use_locale
 from ..models import (
     AssemblySession,
@@ -190,51 +190,6 @@ def tell_answered(session: Session, notice: MeetingNotice, now: datetime, tz: Zo
 
 
 # ---- the flow ---------------------------------------------------------------------------------
-
-
-class WhenStep(Step):
-    """A future date and time: the LINE datetime picker, or typed ("25/12/2569 14:00", "พรุ่งนี้ บ่าย 2 โมง")."""
-
-    def chips(self, ctx: Context, sv: StepView) -> list[ui.Chip]:
-        # The next whole hour at least an hour ahead; LINE wants initial ≥ min.
-        start = (ctx.local_now + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
-        earliest = (ctx.local_now + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
-        return [ui.Chip(_("meeting.pick_datetime"), sv.data(), kind="datetime",
-                        initial=start.strftime("%Y-%m-%dT%H:%M"), min=earliest)]
-
-    def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
-        if inp.kind == "postback" and "datetime" in inp.params:
-            try:
-                moment = datetime.fromisoformat(inp.params["datetime"]).replace(tzinfo=ctx.settings.timezone)
-            except ValueError:
-                return Retry(_("meeting.when_invalid"))
-            return self._check(ctx, moment)
-        return super().accept(ctx, sv, inp)
-
-    def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
-        moment = parse_when(value, today=ctx.today, ctx=ctx)
-        return self._check(ctx, moment) if moment else Retry(_("meeting.when_invalid"))
-
-    def _check(self, ctx: Context, moment: datetime) -> Outcome:
-        if moment <= ctx.now:
-            return Retry(_("meeting.when_past"))
-        return Answer(moment.astimezone(ctx.settings.timezone).isoformat())
-
-    def show(self, ctx: Context, value: Any) -> str:
-        if not value:
-            return _("common.not_given")
-        return thai.format_datetime(datetime.fromisoformat(value), ctx.locale, ctx.settings.timezone, long=True)
-
-
-def parse_when(text: str, *, today: date, ctx: Context) -> datetime | None:
-    """Typed date and time: the date part first, then the time, in any of thai.py's forms."""
-    words = text.split()
-    for cut in range(len(words) - 1, 0, -1):
-        day = thai.parse_date(" ".join(words[:cut]), today=today)
-        at = thai.parse_time(" ".join(words[cut:]))
-        if day is not None and at is not None:
-            return datetime.combine(day, at, tzinfo=ctx.settings.timezone)
-    return None
 
 
 def scope_options(ctx: Context, answers: dict[str, Any]) -> list[Option]:
@@ -542,7 +497,7 @@ MEETING = Flow(
     confirm_title=N_("meeting.confirm_title"),
     steps=[
         Text("title", N_("meeting.ask_title"), label=N_("meeting.field_title"), max_len=120),
-        WhenStep("when", N_("meeting.ask_when"), label=N_("meeting.when")),
+        DateTime("when", N_("meeting.ask_when"), label=N_("meeting.when")),
         Text("place", N_("meeting.ask_place"), label=N_("meeting.where"), max_len=200, optional=True),
         LocationStep("location", N_("meeting.ask_location"), label=N_("meeting.map"), optional=True),
         Text("details", N_("meeting.ask_details"), label=N_("meeting.details"), max_len=1000, optional=True),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from linebot.v3.messaging import FlexCarousel, FlexMessage, Message
+from linebot.v3.messaging import FlexMessage, Message
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -205,10 +205,9 @@ def pending_orgs(ctx: Context, inp: Input) -> list[Message]:
                                          for g in ctx.member.roles)]
     if not mine:
         return [ui.text(_("cert.none_pending"), menu_chips(ctx))]
-    shown = mine[:MAX_PENDING_SHOWN]
-    bubbles = [certification_card(o, ctx.locale).contents for o in shown]
-    carousel = FlexMessage(alt_text=_("cert.pending_alt", n=len(mine)), contents=FlexCarousel(contents=bubbles))
-    intro = _("cert.pending_intro", n=len(mine), shown=len(shown))
+    bubbles = [certification_card(o, ctx.locale).contents for o in mine[:MAX_PENDING_SHOWN]]
+    carousel, shown = ui.carousel(_("cert.pending_alt", n=len(mine)), bubbles)
+    intro = _("cert.pending_intro", n=len(mine), shown=shown)
     return [ui.text(intro), ui.with_chips(carousel, menu_chips(ctx))]
 
 

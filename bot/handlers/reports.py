@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from linebot.v3.messaging import FlexCarousel, FlexMessage, Message
+from linebot.v3.messaging import Message
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
@@ -283,9 +283,8 @@ def my_reports(ctx: Context, inp: Input) -> list[Message]:
     ).all()
     if not reports:
         return [ui.text(_("report.none_yet"), menu_chips(ctx))]
-    carousel = FlexMessage(alt_text=_("report.mine_alt", n=len(reports)),
-                           contents=FlexCarousel(contents=[_report_bubble(ctx, r) for r in reports]))
-    return [ui.text(_("report.mine_intro", n=len(reports))), ui.with_chips(carousel, menu_chips(ctx))]
+    carousel, shown = ui.carousel(_("report.mine_alt", n=len(reports)), [_report_bubble(ctx, r) for r in reports])
+    return [ui.text(_("report.mine_intro", n=shown)), ui.with_chips(carousel, menu_chips(ctx))]
 
 
 def _load_for_change(ctx: Context, inp: Input) -> ActivityReport | str:

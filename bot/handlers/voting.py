@@ -6,18 +6,17 @@ module checks who is asking (on every action, whatever the button said) and says
 """
 from __future__ import annotations
 
-import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from linebot.v3.messaging import FlexBubble, FlexCarousel, FlexMessage, Message
+from linebot.v3.messaging import FlexMessage, Message
 from sqlalchemy import func, select
 
 from .. import assembly, digests, postback, thai, ui
 from ..assembly import Cast
 from ..context import Context, Input
 from ..flows.engine import Flow, FlowAbort
-from ..flows.steps import Answer, Choice, DateStep, Number, Option, Outcome, Retry, Step, StepView, Text
+from ..flows.steps import Answer, Choice, DateStep, DateTime, Number, Option, Outcome, Retry, StepView, Text
 from ..i18n import N_, _
 from ..models import (
     AgendaItem,
@@ -33,21 +32,7 @@ from ..roles import has_role
 from ..router import Router
 from .menu import menu_chips
 
-MAX_CARDS = 10  # a carousel holds 12 bubbles; keep room and keep it readable
-CAROUSEL_BYTES = 48 * 1024  # LINE refuses a carousel over 50 KB of JSON; ballots with long Thai text get there
-
-
-def carousel(alt_text: str, bubbles: list[FlexBubble]) -> tuple[FlexMessage, int]:
-    """As many bubbles (in order) as fit LINE's carousel size; returns the message and how many."""
-    kept: list[FlexBubble] = []
-    size = 0
-    for bubble in bubbles[:MAX_CARDS]:
-        size += len(json.dumps(bubble.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()) + 1
-        if kept and size > CAROUSEL_BYTES:
-            break
-        kept.append(bubble)
-    message = FlexMessage(alt_text=thai.truncate(alt_text, ui.ALT_TEXT), contents=FlexCarousel(contents=kept))
-    return message, len(kept)
+MAX_CARDS = 10  # ballots and results shown at once: fewer than LINE's 12, to keep the carousel readable
 
 
 # ---- delegates: voting ------------------------------------------------------------------------
@@ -102,7 +87,7 @@ def my_ballots(ctx: Context, inp: Input) -> list[Message]:
         return [ui.text(_(key), menu_chips(ctx))]
     tz = ctx.settings.timezone
     bubbles = [assembly.ballot_message(item, tz, ctx.locale).contents for item in items[:MAX_CARDS]]
-    message, shown = carousel(_("vote.my_ballots_alt", n=len(items)), bubbles)
+    message, shown = ui.carousel(_("vote.my_ballots_alt", n=len(items)), bubbles)
     return [ui.text(_("vote.my_ballots_intro", n=len(items), shown=shown)), ui.with_chips(message, menu_chips(ctx))]
 
 
@@ -120,7 +105,7 @@ def results(ctx: Context, inp: Input) -> list[Message]:
     tz = ctx.settings.timezone
     bubbles = [assembly.result_card(item, assembly.tally(ctx.session, item), tz, ctx.locale).contents
                for item in items]
-    message, _shown = carousel(_("vote.results_alt", n=len(items)), bubbles)
+    message, _shown = ui.carousel(_("vote.results_alt", n=len(items)), bubbles)
     return [ui.with_chips(message, menu_chips(ctx))]
 
 
@@ -185,7 +170,7 @@ def assembly_overview(ctx: Context, inp: Input) -> list[Message]:
               date=thai.format_date(session.held_on, ctx.locale), place=session.place, n=len(session.items))
     if not items:
         return [ui.text(intro, chips)]
-    message, _shown = carousel(intro, [item_card(ctx, item).contents for item in items])
+    message, _shown = ui.carousel(intro, [item_card(ctx, item).contents for item in items])
     return [ui.text(intro), ui.with_chips(message, chips)]
 
 
@@ -357,39 +342,6 @@ class OptionsStep(Text):
         return ", ".join(value) if value else _("common.not_given")
 
 
-class WhenStep(Step):
-    """A date and time: LINE's date-time picker, or typed ("12 ธ.ค. 2569 9:00"). Stored in UTC."""
-
-    def __init__(self, name: str, prompt: str, *, after: str | None = None, **kw: Any) -> None:
-        super().__init__(name, prompt, **kw)
-        self.after = after  # the step whose moment this one must follow (closes after opens)
-
-    def chips(self, ctx: Context, sv: StepView) -> list[ui.Chip]:
-        start = ctx.local_now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-        return [ui.Chip(_("vote.pick_datetime"), sv.data(), kind="datetime", initial=start.strftime("%Y-%m-%dT%H:%M"),
-                        min=ctx.local_now.strftime("%Y-%m-%dT%H:%M"))]
-
-    def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
-        if inp.kind == "postback" and "datetime" in inp.params:
-            return self.parse_text(ctx, sv, inp.params["datetime"])
-        return super().accept(ctx, sv, inp)
-
-    def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
-        moment = assembly.parse_when(value, today=ctx.today, tz=ctx.settings.timezone)
-        if moment is None:
-            return Retry(_("vote.when_invalid"))
-        if self.after is not None and moment <= ctx.now:  # opening in the past just means "now"
-            return Retry(_("vote.when_past"))
-        if self.after and sv.answers.get(self.after) and moment <= datetime.fromisoformat(sv.answers[self.after]):
-            return Retry(_("vote.when_before_open"))
-        return Answer(moment.isoformat())
-
-    def show(self, ctx: Context, value: Any) -> str:
-        if not value:
-            return _("common.not_given")
-        return thai.format_datetime(datetime.fromisoformat(value), ctx.locale, ctx.settings.timezone)
-
-
 def _session_options(ctx: Context, answers: dict[str, Any]) -> list[Option]:
     sessions = ctx.session.scalars(select(AssemblySession).order_by(AssemblySession.held_on.desc(),
                                                                     AssemblySession.id.desc()).limit(10))
@@ -457,8 +409,9 @@ NEW_ITEM = Flow(
         Number("quorum", N_("vote.ask_quorum"), label=N_("vote.quorum"), min_value=0, max_value=99,
                suggestions=(50, 60, 66, 75)),
         Choice("rule", N_("vote.ask_rule"), label=N_("vote.rule"), options=_rules),
-        WhenStep("opens_at", N_("vote.ask_opens_at"), label=N_("vote.field_opens_at")),
-        WhenStep("closes_at", N_("vote.ask_closes_at"), label=N_("vote.field_closes_at"), after="opens_at"),
+        DateTime("opens_at", N_("vote.ask_opens_at"), label=N_("vote.field_opens_at"), future_only=False),
+        DateTime("closes_at", N_("vote.ask_closes_at"), label=N_("vote.field_closes_at"), after="opens_at",
+                 after_message=N_("vote.when_before_open")),
         Choice("allow_change", N_("vote.ask_allow_change"), label=N_("vote.field_allow_change"),
                options=_change_choices),
     ],
