@@ -373,7 +373,8 @@ RECENT = timedelta(days=2)  # older news is not pushed to a group that binds lat
 
 def group_results(session: Session, now: datetime, tz: ZoneInfo) -> list[int]:
     """Results of items closed recently, to groups bound for assembly results (once per group)."""
-    from .assembly import result_card, tally
+    from .assembly import tally
+    from .cards.assembly import result_card
 
     groups = session.scalars(select(BoundGroup).where(BoundGroup.assembly_results.is_(True))).all()
     if not groups:

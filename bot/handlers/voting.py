@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from .. import assembly, digests, postback, thai, ui
 from ..assembly import Cast
+from ..cards import assembly as cards
 from ..context import Context, Input
 from ..flows.engine import Flow, FlowAbort
 from ..flows.steps import Answer, Choice, DateStep, DateTime, Number, Option, Outcome, Retry, StepView, Text
@@ -56,7 +57,7 @@ def vote(ctx: Context, inp: Input) -> list[Message]:
         title = item.title if item is not None else ""
         return [ui.text(_(CAST_REPLY[outcome.status], title=title), _ballot_chips(ctx))]
     assert item is not None and outcome.option is not None
-    choice = assembly.option_labels(item)[outcome.option]
+    choice = cards.option_labels(item)[outcome.option]
     key = {Cast.RECORDED: N_("vote.recorded"), Cast.CHANGED: N_("vote.changed"), Cast.SAME: N_("vote.same")}
     lines = [_(key[outcome.status], title=item.title, choice=choice)]
     if item.allow_change:
@@ -86,7 +87,7 @@ def my_ballots(ctx: Context, inp: Input) -> list[Message]:
         key = N_("vote.no_ballots_left") if has_ballots else N_("vote.no_ballots")
         return [ui.text(_(key), menu_chips(ctx))]
     tz = ctx.settings.timezone
-    bubbles = [assembly.ballot_message(item, tz, ctx.locale).contents for item in items[:MAX_CARDS]]
+    bubbles = [cards.ballot_message(item, tz, ctx.locale).contents for item in items[:MAX_CARDS]]
     message, shown = ui.carousel(_("vote.my_ballots_alt", n=len(items)), bubbles)
     return [ui.text(_("vote.my_ballots_intro", n=len(items), shown=shown)), ui.with_chips(message, menu_chips(ctx))]
 
@@ -103,7 +104,7 @@ def results(ctx: Context, inp: Input) -> list[Message]:
     if not items:
         return [ui.text(_("vote.no_results"), menu_chips(ctx))]
     tz = ctx.settings.timezone
-    bubbles = [assembly.result_card(item, assembly.tally(ctx.session, item), tz, ctx.locale).contents
+    bubbles = [cards.result_card(item, assembly.tally(ctx.session, item), tz, ctx.locale).contents
                for item in items]
     message, _shown = ui.carousel(_("vote.results_alt", n=len(items)), bubbles)
     return [ui.with_chips(message, menu_chips(ctx))]
@@ -129,15 +130,15 @@ def item_card(ctx: Context, item: AgendaItem) -> FlexMessage:
                closes=thai.format_datetime(item.closes_at, locale, tz))
     rows = [ui.Row(_("vote.status"), _(STATUS_TEXT[item.status])),
             ui.Row(_("vote.window"), window),
-            ui.Row(_("vote.options"), ", ".join(assembly.option_labels(item))),
+            ui.Row(_("vote.options"), ", ".join(cards.option_labels(item))),
             ui.Row(_("vote.ballot_kind"), _("vote.ballot_secret") if item.secret else _("vote.ballot_open")),
-            ui.Row(_("vote.rule"), _(assembly.RULE_TEXT[item.rule])),
+            ui.Row(_("vote.rule"), _(cards.RULE_TEXT[item.rule])),
             ui.Row(_("vote.quorum"), _("vote.quorum_value", pct=item.quorum_percent))]
     if item.status in (ItemStatus.OPEN, ItemStatus.CLOSED):
         voted, eligible = assembly.turnout(ctx.session, item)
         rows.append(ui.Row(_("vote.turnout"), _("vote.turnout_value", voted=thai.format_number(voted, locale),
                                                     eligible=thai.format_number(eligible, locale),
-                                                    pct=assembly.percent(voted, eligible, locale))))
+                                                    pct=cards.percent(voted, eligible, locale))))
     buttons = []
     if item.status is ItemStatus.SCHEDULED:
         buttons.append(ui.button(_("vote.open_now"), postback.encode(a="vote.open", id=item.id), style="primary"))
@@ -227,7 +228,7 @@ def close_now(ctx: Context, inp: Input) -> list[Message]:
     ctx.after_commit.extend(closed.outbox_ids)
     # Groups bound for assembly results hear at once (the minute job would catch it up anyway).
     ctx.after_commit.extend(digests.group_results(ctx.session, ctx.now, ctx.settings.timezone))
-    card = assembly.result_card(item, closed.result, ctx.settings.timezone, ctx.locale)
+    card = cards.result_card(item, closed.result, ctx.settings.timezone, ctx.locale)
     return [ui.text(_("vote.closed_early", title=item.title)), ui.with_chips(card, menu_chips(ctx))]
 
 
@@ -257,7 +258,7 @@ def show_result(ctx: Context, inp: Input) -> list[Message]:
         return [ui.text(_("vote.not_closed_yet", title=item.title, voted=thai.format_number(voted, ctx.locale),
                           eligible=thai.format_number(eligible, ctx.locale)))]
     result = assembly.tally(ctx.session, item)
-    return [ui.with_chips(assembly.result_card(item, result, ctx.settings.timezone, ctx.locale), menu_chips(ctx))]
+    return [ui.with_chips(cards.result_card(item, result, ctx.settings.timezone, ctx.locale), menu_chips(ctx))]
 
 
 def _name(member_id: int, full: str | None, display: str | None) -> str:
@@ -280,7 +281,7 @@ def show_voters(ctx: Context, inp: Input) -> list[Message]:
         lines.append(_("vote.voters_secret_note"))
         lines.append(_("vote.voters_list", names=", ".join(voted) or "–"))
     else:
-        labels = assembly.option_labels(item)
+        labels = cards.option_labels(item)
         by_option: dict[int, list[str]] = {}
         for member_id, _line_id, name, option in assembly.open_ballot_votes(ctx.session, item):
             by_option.setdefault(option, []).append(name or _("vote.delegate_no_name", id=member_id))

@@ -153,3 +153,16 @@ class VoteChange(Base):
     from_option: Mapped[int | None]
     to_option: Mapped[int | None]
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Outcome(str, enum.Enum):
+    PASSED = "passed"
+    NOT_PASSED = "not_passed"
+    NO_QUORUM = "no_quorum"
+
+
+# How a breakdown cell of a secret item is shown (bot/assembly.py breakdown_cells decides which).
+SMALL = 3  # a breakdown cell of a secret item showing fewer voters than this is never shown as a number
+FEWER = "fewer"  # the cell holds fewer than SMALL votes (0, 1 or 2)
+HIDDEN = "hidden"  # the whole row's split is withheld: its numbers could be worked out by subtraction
+Cell = int | str  # a count to show, or FEWER / HIDDEN
