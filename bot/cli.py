@@ -166,7 +166,7 @@ def _serve_with_emulator(settings: Settings, host: str, port: int) -> None:
     from . import richmenu
     from .worker import Worker, WorkerOptions
     from .emulator import LineEmulator
-    from .jobs import build_registry
+    from .schedule import build_registry
 
     # A fresh secret and token per run: nothing outside this process can talk to the bot as LINE.
     token = secrets.token_urlsafe(32)
@@ -335,7 +335,7 @@ def worker(batch: int, poll: float, rate: float, lease_seconds: float, no_schedu
 
     from .delivery.ratelimit import EndpointLimiter
     from .worker import Worker, WorkerOptions
-    from .jobs import build_registry
+    from .schedule import build_registry
 
     services = _services()
     services.sender.limiter = EndpointLimiter(rate)
@@ -353,7 +353,8 @@ def jobs() -> None:
 @with_appcontext
 def jobs_list() -> None:
     """Every registered job: schedule, next run and last run (local time)."""
-    from .jobs import build_registry, last_runs, next_fire_time
+    from .jobs import last_runs, next_fire_time
+    from .schedule import build_registry
 
     services = _services()
     tz = services.settings.timezone
@@ -377,7 +378,8 @@ def jobs_list() -> None:
 def jobs_run(name: str) -> None:
     """Run a job now (fire time = now), through the same once-only path as the scheduler."""
     from .worker import worker_identity
-    from .jobs import build_registry, run_job
+    from .jobs import run_job
+    from .schedule import build_registry
     from .models import utcnow
 
     spec = build_registry().get(name)

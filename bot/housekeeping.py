@@ -31,7 +31,7 @@ def prune(services: Services, fire_time: datetime) -> int:
 
 
 def register_jobs(registry: JobRegistry) -> None:
-    from .jobs import JobSpec  # jobs imports this module for JOB_MODULES
+    from .jobs import JobSpec
 
     registry.add(JobSpec("housekeeping", prune, {"hour": 3, "minute": 30},
                          "delete processed webhook ids > 7 days and sent outbox rows > 30 days"))

@@ -1,7 +1,7 @@
 """Scheduled jobs: the registry behind `khabuan jobs`, and how the worker's scheduler runs them.
 
-A feature adds jobs explicitly: a module with `register_jobs(registry)` listed in JOB_MODULES
-(no import side effects). Each job is `func(services, fire_time) -> int | None` and runs through
+A feature adds jobs explicitly: a module with `register_jobs(registry)` listed in
+bot/schedule.py's JOB_MODULES (no import side effects); this module is the machinery only. Each job is `func(services, fire_time) -> int | None` and runs through
 `run_job`, which first records (job name, fire time) in `job_runs` under a unique constraint: a
 double fire (two schedulers during a lease hand-over, a misfire catch-up, a manual run racing
 the schedule) runs the job once. Jobs should still queue pushes with a dedupe_key, so even a
@@ -14,12 +14,10 @@ MISFIRE_GRACE.
 from __future__ import annotations
 
 import concurrent.futures
-import importlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -34,9 +32,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from .db import transaction
-from . import assembly, digests, reminders
-from . import housekeeping
-from .handlers import meetings
 from .models import happening_at, utcnow
 from .models.delivery import JobRun
 
@@ -82,18 +77,6 @@ class JobRegistry:
 
     def __len__(self) -> int:
         return len(self._jobs)
-
-
-# Modules with register_jobs(registry). Add a feature's module here to schedule its jobs.
-JOB_MODULES: list[ModuleType] = [housekeeping, reminders, assembly, digests, meetings]
-
-
-def build_registry(extra_modules: Sequence[str] = ()) -> JobRegistry:
-    """The jobs of JOB_MODULES, plus modules named on the command line (tests, one-off operations)."""
-    registry = JobRegistry()
-    for module in [*JOB_MODULES, *(importlib.import_module(name) for name in extra_modules)]:
-        module.register_jobs(registry)
-    return registry
 
 
 @dataclass(frozen=True)

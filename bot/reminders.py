@@ -133,8 +133,8 @@ def _nudge_if_due(services: Services, now: datetime) -> int:
 
 
 def register_jobs(registry: JobRegistry) -> None:
-    # Imported here: bot.jobs lists this module in JOB_MODULES, and the webhook process (which
-    # imports month_bounds) has no use for the scheduler.
+    # Imported here: the webhook process (which imports month_bounds) has no use for the
+    # scheduler, whose module loads APScheduler.
     from .jobs import JobSpec
 
     # Cron fields are read in settings.timezone (Bangkok) by the registry; the job gets its fire

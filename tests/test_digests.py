@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot import digests
 from bot.assembly import new_token
-from bot.jobs import build_registry
+from bot.schedule import build_registry
 from bot.models import (
     ActivityReport,
     ActivityType,

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from bot.handlers import meetings
+from bot import meetings
 from bot.models import MeetingNotice, MeetingRecipient, NoticeStatus, Role, RsvpAnswer
 from bot.roles import grant
 
@@ -205,7 +205,7 @@ def test_meeting_time_typed_in_spoken_thai_or_iso(chat, people, clock_at):
 
 
 def test_jobs_registered():
-    from bot.jobs import build_registry
+    from bot.schedule import build_registry
 
     registry = build_registry()
     assert registry.get("meeting_send_due") and registry.get("meeting_reminder")

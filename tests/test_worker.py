@@ -22,7 +22,8 @@ from bot.services import build_services
 from bot.cli import main as khabuan
 from bot.db import transaction
 from bot.worker import LeaderLease, Worker, WorkerOptions
-from bot.jobs import JobRegistry, JobSpec, build_registry, build_scheduler, run_job, sync_jobs
+from bot.jobs import JobRegistry, JobSpec, build_scheduler, run_job, sync_jobs
+from bot.schedule import build_registry
 from bot.models import OutboxMessage, OutboxStatus, ProcessedEvent, utcnow
 from bot.models.delivery import JobRun, SchedulerLease
 

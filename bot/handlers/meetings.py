@@ -10,54 +10,40 @@ notice's author, in their 1:1 chat.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from linebot.v3.messaging import Message
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import postback, scopes, thai, ui
+from .. import postback, thai, ui
 from ..context import Context, Input
-from ..delivery import enqueue_users
 from ..delivery.quota import queued_cost
 from ..flows.engine import Flow, FlowAbort
 from ..flows.steps import Choice, DateTime, LocationStep, MultiChoice, Option, Text
-from ..i18n import N_, _, use_locale
+from ..i18n import N_, _
 from ..models import (
     AssemblySession,
     MeetingNotice,
     MeetingRecipient,
     Member,
     NoticeStatus,
-    Organization,
-    Priority,
-    Role,
-    RoleGrant,
     RsvpAnswer,
     StrategicIssue,
-    organization_issues,
 )
+from ..meetings import counts, may_notify, organizer_grants, recipient_count, send_notice, tell_answered
+from ..cards.meetings import ANSWERS, notice_card, notice_rows
 from ..router import Router
 from ..scopes import Scope
 from .choices import issue_options
 from .menu import menu_chips
 
 if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
 
-    from ..services import Services
-    from ..jobs import JobRegistry
+    pass
 
 MAX_LISTED = 5
-NOTICE_ROLES = (Role.COORDINATOR, Role.SECRETARIAT, Role.ADMIN)
-REMINDER_HOUR = 9  # the day before, 09:00 Bangkok
-ANSWERS = {  # answer → (button label id, count label id)
-    RsvpAnswer.GOING: (N_("meeting.going"), N_("meeting.count_going")),
-    RsvpAnswer.NOT_GOING: (N_("meeting.not_going"), N_("meeting.count_not_going")),
-    RsvpAnswer.MAYBE: (N_("meeting.maybe"), N_("meeting.count_maybe")),
-}
 AUDIENCE_ROLES = {"all": N_("meeting.aud_all"), "leader": N_("meeting.aud_leader"),
                   "delegate": N_("meeting.aud_delegate"), "coordinator": N_("meeting.aud_coordinator"),
                   "secretariat": N_("meeting.aud_secretariat")}
@@ -66,127 +52,10 @@ AUDIENCE_ROLES = {"all": N_("meeting.aud_all"), "leader": N_("meeting.aud_leader
 # ---- who may, and who gets it ---------------------------------------------------------------
 
 
-def organizer_grants(member: Member | None) -> list[RoleGrant]:
-    if member is None or not member.is_registered or not member.active:
-        return []
-    return [g for g in member.roles if g.role in NOTICE_ROLES]
-
-
-def may_notify(ctx: Context, member: Member | None, scope: Scope) -> bool:
-    place = scopes.place_of(ctx.session, scope)
-    return place is not None and any(scopes.contains(Scope.of(g), place) for g in organizer_grants(member))
-
-
-def audience(session: Session, notice: MeetingNotice) -> Any:
-    """The recipients of a notice as one SELECT of (member id, LINE id, locale)."""
-    query = select(Member.id, Member.line_user_id, Member.locale).where(
-        Member.active.is_(True), Member.erased_at.is_(None), Member.registered_at.is_not(None),
-        scopes.in_scope(Member.province_id, Scope.of(notice)))
-    if notice.created_by_id is not None:
-        query = query.where(Member.id != notice.created_by_id)
-    leads = or_(Organization.registered_by_id == Member.id, Organization.contact_member_id == Member.id)
-    roles = [r for r in notice.roles if r != "all"]
-    if roles and "all" not in notice.roles:
-        wanted = [Role(r) for r in roles if r != "leader"]
-        clauses = [exists().where(RoleGrant.member_id == Member.id, RoleGrant.role.in_(wanted))] if wanted else []
-        if "leader" in roles:
-            clauses += [exists().where(leads), exists().where(RoleGrant.member_id == Member.id,
-                                                                RoleGrant.role == Role.LEADER)]
-        query = query.where(or_(*clauses))
-    if notice.issue_ids:
-        query = query.where(exists().where(
-            leads, organization_issues.c.organization_id == Organization.id,
-            organization_issues.c.issue_id.in_(notice.issue_ids)))
-    return query.order_by(Member.id)
-
-
-def recipient_count(session: Session, notice: MeetingNotice) -> int:
-    return int(session.scalar(select(func.count()).select_from(audience(session, notice).subquery())) or 0)
-
-
 # ---- the card -------------------------------------------------------------------------------
 
 
-def notice_rows(notice: MeetingNotice, tz: ZoneInfo, locale: str) -> list[ui.Row]:
-    rows = [ui.Row(_("meeting.when"), thai.format_datetime(notice.starts_at, locale, tz, long=True))]
-    place = ", ".join(filter(None, [notice.place, notice.address]))
-    if place:
-        rows.append(ui.Row(_("meeting.where"), place))
-    if notice.details:
-        rows.append(ui.Row(_("meeting.details"), notice.details))
-    return rows
-
-
-def notice_card(notice: MeetingNotice, tz: ZoneInfo, locale: str, *, with_answers: bool = True,
-                heading: str | None = None) -> Message:
-    buttons = [ui.button(_(label), postback.encode(a="rsvp", id=notice.id, v=answer.value),
-                         style="primary" if answer is RsvpAnswer.GOING else "secondary")
-               for answer, (label, _count) in ANSWERS.items()] if with_answers else []
-    title = heading or _("meeting.card_title", title=notice.title)
-    return ui.card(title, notice_rows(notice, tz, locale), note=_("meeting.card_note") if with_answers else None,
-                   buttons=buttons)
-
-
-def _map_link(notice: MeetingNotice) -> Message | None:
-    if notice.latitude is None or notice.longitude is None:
-        return None
-    from linebot.v3.messaging import LocationMessage
-
-    return LocationMessage(title=thai.truncate(notice.place or notice.title, 100),
-                           address=thai.truncate(notice.address or notice.place or "-", 100),
-                           latitude=notice.latitude, longitude=notice.longitude)
-
-
-def notice_messages(notice: MeetingNotice, tz: ZoneInfo, locale: str) -> list[Message]:
-    location = _map_link(notice)
-    return [notice_card(notice, tz, locale)] + ([location] if location else [])
-
-
 # ---- sending ----------------------------------------------------------------------------------
-
-
-def _by_locale(rows: Iterable[tuple[int, str, str]]) -> dict[str, list[tuple[int, str]]]:
-    out: dict[str, list[tuple[int, str]]] = {}
-    for member_id, line_id, locale in rows:
-        out.setdefault(locale or "th", []).append((member_id, line_id))
-    return out
-
-
-def send_notice(session: Session, notice: MeetingNotice, now: datetime, tz: ZoneInfo) -> int:
-    """Fix the audience, record it, and queue the card in each recipient's language."""
-    recipients = session.execute(audience(session, notice)).all()
-    session.add_all(MeetingRecipient(notice_id=notice.id, member_id=member_id) for member_id, _l, _c in recipients)
-    notice.status, notice.sent_at, notice.recipient_count = NoticeStatus.SENT, now, len(recipients)
-    session.flush()
-    for locale, people in sorted(_by_locale(recipients).items()):
-        with use_locale(locale):
-            enqueue_users(session, (line_id for _id, line_id in people), notice_messages(notice, tz, locale),
-                          now=now, kind="meeting.notice", priority=Priority.NORMAL,
-                          dedupe_key=f"meeting:{notice.id}:notice:{locale}")
-    return len(recipients)
-
-
-def _answered(session: Session, notice: MeetingNotice) -> list[tuple[int, str, str]]:
-    return session.execute(
-        select(Member.id, Member.line_user_id, Member.locale).join(MeetingRecipient.member)
-        .where(MeetingRecipient.notice_id == notice.id,
-               MeetingRecipient.answer.in_([RsvpAnswer.GOING, RsvpAnswer.MAYBE]),
-               Member.active.is_(True), Member.erased_at.is_(None)).order_by(Member.id)).all()
-
-
-def tell_answered(session: Session, notice: MeetingNotice, now: datetime, tz: ZoneInfo, *, what: str,
-                  key: str) -> int:
-    """Queue a card (reminder, change, cancellation) to those who said going or not sure."""
-    people = _answered(session, notice)
-    for locale, rows in sorted(_by_locale(people).items()):
-        with use_locale(locale):
-            heading = _(what, title=notice.title)
-            card = notice_card(notice, tz, locale, with_answers=what != N_("meeting.cancelled_card"),
-                               heading=heading)
-            enqueue_users(session, (line_id for _id, line_id in rows), [card], now=now, kind=f"meeting.{key}",
-                          priority=Priority.HIGH if key != "reminder" else Priority.NORMAL,
-                          dedupe_key=f"meeting:{notice.id}:r{notice.revision}:{key}:{locale}")
-    return len(people)
 
 
 # ---- the flow ---------------------------------------------------------------------------------
@@ -213,7 +82,7 @@ def save_draft(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     """The flow's end: a draft notice and its preview (card, recipients, quota), not yet sent."""
     member = ctx.member
     scope = Scope.parse(answers["scope"])
-    if not may_notify(ctx, member, scope):
+    if not may_notify(ctx.session, member, scope):
         raise FlowAbort(_("meeting.not_allowed"))
     assert member is not None
     location = answers.get("location") or {}
@@ -263,7 +132,7 @@ def _own_notice(ctx: Context, inp: Input) -> MeetingNotice:
     notice = ctx.session.get(MeetingNotice, inp.data["id"], with_for_update=True)
     if notice is None or ctx.member is None or notice.created_by_id != ctx.member.id:
         raise FlowAbort(_("common.unknown_button"))  # forged: another's notice, or none at all
-    if not may_notify(ctx, ctx.member, Scope.of(notice)):
+    if not may_notify(ctx.session, ctx.member, Scope.of(notice)):
         raise FlowAbort(_("meeting.not_allowed"))
     return notice
 
@@ -368,12 +237,6 @@ def new_notice(ctx: Context, inp: Input) -> list[Message]:
     return ctx.flows.start(ctx, "meeting_notice")
 
 
-def counts(session: Session, notice: MeetingNotice) -> dict[RsvpAnswer | None, int]:
-    return {answer: int(n) for answer, n in session.execute(
-        select(MeetingRecipient.answer, func.count(MeetingRecipient.id))
-        .where(MeetingRecipient.notice_id == notice.id).group_by(MeetingRecipient.answer))}
-
-
 def who_goes(ctx: Context, inp: Input) -> list[Message]:
     """For the author, in their 1:1 chat: counts and names per answer for their upcoming notices."""
     member = ctx.member
@@ -451,44 +314,6 @@ def upcoming_meetings(ctx: Context, inp: Input) -> list[Message]:
 
 
 # ---- jobs -------------------------------------------------------------------------------------
-
-
-def send_due(services: Services, now: datetime) -> int:
-    """Send scheduled notices whose time has come (each in its own transaction)."""
-    sent = 0
-    with services.session_factory() as reader:
-        due = list(reader.scalars(select(MeetingNotice.id).where(
-            MeetingNotice.status == NoticeStatus.SCHEDULED, MeetingNotice.send_at <= now)))
-    for notice_id in due:
-        with services.session_factory() as session, session.begin():
-            notice = session.get(MeetingNotice, notice_id, with_for_update=True)
-            if notice is not None and notice.status is NoticeStatus.SCHEDULED:
-                send_notice(session, notice, now, services.settings.timezone)
-                sent += 1
-    return sent
-
-
-def remind_tomorrow(services: Services, now: datetime) -> int:
-    """The day before a meeting: those going or not sure get a reminder (once per revision)."""
-    tz = services.settings.timezone
-    tomorrow = now.astimezone(tz).date() + timedelta(days=1)
-    start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=tz)
-    told = 0
-    with services.session_factory() as session, session.begin():
-        for notice in session.scalars(select(MeetingNotice).where(
-                MeetingNotice.status == NoticeStatus.SENT, MeetingNotice.starts_at >= start,
-                MeetingNotice.starts_at < start + timedelta(days=1))):
-            told += tell_answered(session, notice, now, tz, what=N_("meeting.reminder_card"), key="reminder")
-    return told
-
-
-def register_jobs(registry: JobRegistry) -> None:
-    from ..jobs import JobSpec
-
-    registry.add(JobSpec("meeting_send_due", send_due, {"minute": "*"},
-                         "every minute: send meeting notices scheduled for now"))
-    registry.add(JobSpec("meeting_reminder", remind_tomorrow, {"hour": REMINDER_HOUR, "minute": 0},
-                         "09:00: remind those going or not sure of tomorrow's meetings"))
 
 
 MEETING = Flow(

@@ -390,7 +390,8 @@ def held_by_quiet_hours(services: Any, chat_id: str, now: datetime) -> dict[str,
 
 @bp.get("/api/jobs")
 def jobs() -> Response:
-    from ..jobs import build_registry, last_runs, next_fire_time
+    from ..jobs import last_runs, next_fire_time
+    from ..schedule import build_registry
 
     services = _services()
     tz = services.settings.timezone
@@ -408,7 +409,8 @@ def jobs() -> Response:
 @bp.post("/api/jobs/<name>/run")
 def run_now(name: str) -> Response:
     """Fire a job now through run_job, the once-only path `khabuan jobs run` uses."""
-    from ..jobs import build_registry, run_job
+    from ..jobs import run_job
+    from ..schedule import build_registry
 
     spec = build_registry().get(name)
     if spec is None:

@@ -22,7 +22,7 @@ from bot.app import create_app
 from bot.config import load_settings
 from bot.worker import Worker, WorkerOptions
 from bot.emulator import LineEmulator
-from bot.jobs import build_registry
+from bot.schedule import build_registry
 
 from ..conftest import SECRET, TOKEN, _clean
 

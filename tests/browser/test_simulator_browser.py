@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n import _, use_locale
-from bot.jobs import build_registry
+from bot.schedule import build_registry
 
 from .conftest import ARTIFACTS
 
