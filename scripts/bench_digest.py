@@ -28,6 +28,7 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bot import digests, migrate  # noqa: E402
+from bot.cards.digests import render  # noqa: E402
 from bot.db import make_engine, recreate_schema  # noqa: E402
 from bot.i18n import use_locale  # noqa: E402
 from bot.models import (  # noqa: E402
@@ -99,7 +100,7 @@ def time_digest(engine, kind: ScopeKind, code: str, label: str) -> None:
             digest = digests.compute(session, kind, code, digests.daily_period(NOW.astimezone(TZ).date()),
                                      tz=TZ, locale="th", now=NOW)
             t1 = time.perf_counter()
-            message = digests.render(digest, weekly=False, locale="th")
+            message = render(digest, weekly=False, locale="th")
             t2 = time.perf_counter()
             timings.append((t1 - t0, t2 - t1))
         best = min(timings)

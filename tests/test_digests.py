@@ -10,6 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 from bot import digests
+from bot.cards.digests import render
 from bot.assembly import new_token
 from bot.schedule import build_registry
 from bot.models import (
@@ -207,7 +208,7 @@ def test_a_national_digest_fits_line_limits(db, services, emulator):
     d = digests.compute(db, ScopeKind.NATIONAL, "", digests.daily_period(TODAY), tz=services.settings.timezone,
                         locale="th", now=NOW)
     assert len(d.provinces) == 77 and d.reports == 231
-    message = digests.render(d, weekly=False, locale="th").to_dict()
+    message = render(d, weekly=False, locale="th").to_dict()
     size = len(json.dumps(message["contents"], ensure_ascii=False, separators=(",", ":")).encode())
     assert size <= 50 * 1024 and len(message["contents"]["contents"]) <= 12
     for bubble in message["contents"]["contents"]:

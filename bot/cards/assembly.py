@@ -8,7 +8,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from linebot.v3.messaging import FlexBox, FlexBubble, FlexMessage, FlexSeparator, FlexText
+from linebot.v3.messaging import (
+    FlexBox,
+    FlexBubble,
+    FlexMessage,
+    FlexSeparator,
+    FlexText,
+)
 
 from .. import postback, thai, ui
 from ..i18n import N_, _

@@ -11,14 +11,22 @@ import threading
 import time
 from datetime import datetime
 
+from linebot.v3.messaging import TextMessage
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..i18n import _, use_locale
 from ..line import LineGateway, Quota
-from ..models import Member, OutboxMessage, OutboxStatus, Priority, Role, RoleGrant, ScopeKind
-from ..ui import text
+from ..models import (
+    Member,
+    OutboxMessage,
+    OutboxStatus,
+    Priority,
+    Role,
+    RoleGrant,
+    ScopeKind,
+)
 from .outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -107,7 +115,7 @@ def notify_secretariat(session: Session, settings: Settings, now: datetime, *,
     ids: list[int] = []
     for locale, users in sorted(by_locale.items()):
         with use_locale(locale):
-            message = text(_("quota.low_notice", remaining=f"{remaining:,}", queued=f"{queued:,}"))
+            message = TextMessage(text=_("quota.low_notice", remaining=f"{remaining:,}", queued=f"{queued:,}"))
         rows = enqueue(session, users, [message], now=now, kind=NOTICE_KIND, priority=Priority.HIGH,
                        urgent=True, dedupe_key=f"{NOTICE_KIND}:{month}:{locale}")
         ids += [row.id for row in rows]
