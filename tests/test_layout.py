@@ -37,3 +37,31 @@ def test_no_test_module_imports_another():
     offenders = {path.name: found for path in sorted(TESTS.rglob("test_*.py"))
                  if (found := imports_of_test_modules(path.read_text(encoding="utf-8")))}
     assert not offenders, f"move shared helpers to tests/helpers.py or tests/conftest.py: {offenders}"
+
+
+def test_only_gateway_contract_flags_client_classes_outside_the_gateway(tmp_path, monkeypatch):
+    """The custom import-linter contract (tests/import_contracts.py) sees through `from … import`."""
+    from types import SimpleNamespace
+
+    from .import_contracts import OnlyGatewayContract
+
+    package = tmp_path / "botx"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "gateway.py").write_text("from linebot.v3.messaging import ApiClient, MessagingApi\n")
+    (package / "cards.py").write_text("from linebot.v3.messaging import FlexMessage, TextMessage\n")
+    (package / "sneaky.py").write_text("import os\nfrom linebot.v3.messaging import (\n    TextMessage,\n"
+                                       "    MessagingApi,\n)\nfrom linebot.v3.messaging.api import messaging_api\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    contract = OnlyGatewayContract(
+        name="test", session_options={},
+        contract_options={"package": "linebot.v3.messaging", "names": ["ApiClient", "MessagingApi"],
+                          "allowed": ["botx.gateway"]})
+    graph = SimpleNamespace(modules={"botx", "botx.gateway", "botx.cards", "botx.sneaky"})
+    # Only modules under "bot" are read; this fake package is named so that it counts.
+    check = contract.check(graph, verbose=False)
+    assert not check.kept
+    assert check.metadata["violations"] == [
+        "botx.sneaky (l.2) imports linebot.v3.messaging.MessagingApi",
+        "botx.sneaky (l.6) imports linebot.v3.messaging.api.messaging_api",
+    ]
