@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from urllib3 import Retry
 from urllib3.exceptions import HTTPError as TransportError
 
 from linebot.v3.messaging import (
@@ -61,7 +62,12 @@ class SendResult:
 class LineGateway:
     def __init__(self, settings: Settings) -> None:
         host = None if settings.line_api_base_url == LINE_API_DEFAULT else settings.line_api_base_url
-        self._client = ApiClient(Configuration(host=host, access_token=settings.channel_access_token or "unset"))
+        config = Configuration(host=host, access_token=settings.channel_access_token or "unset")
+        # urllib3 would repeat a GET whose answer timed out (3 times by default), multiplying a
+        # read's timeout: a read that timed out is not asked again. (POSTs are never re-sent on
+        # a read timeout anyway; connection failures are still retried.)
+        config.retries = Retry(total=3, read=0)
+        self._client = ApiClient(config)
         self.api = MessagingApi(self._client)
         self.blob = MessagingApiBlob(self._client)
         self.rich_menus = RichMenuGateway(self)
