@@ -68,10 +68,11 @@ class Dispatcher:
         by the time the lock is held costs only an unneeded read, or a degraded answer."""
         needs: set[str] = set()
         message_id = None
-        if isinstance(event, MessageEvent) and isinstance(event.message, ImageMessageContent):
-            if source_type == "user":  # photos are taken in 1:1 flows only; never in groups
-                needs.add(CONTENT)
-                message_id = event.message.id
+        # Photos are taken in 1:1 flows only, never in groups.
+        if (source_type == "user" and isinstance(event, MessageEvent)
+                and isinstance(event.message, ImageMessageContent)):
+            needs.add(CONTENT)
+            message_id = event.message.id
         if isinstance(event, PostbackEvent):
             data = postback.parse(event.postback.data) or {}
             name = data.get("a")
