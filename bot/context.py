@@ -11,7 +11,7 @@ from .config import Settings
 
 if TYPE_CHECKING:
     from .flows.engine import FlowEngine
-    from .line import LineGateway
+    from .lineport import LineReads
     from .models import Member
 
 
@@ -37,7 +37,9 @@ class Input:
 class Context:
     session: Session
     settings: Settings
-    gateway: LineGateway
+    # LINE reads fetched for this event before its transaction opened (see bot.lineport): a
+    # handler never waits on LINE while it holds the member's row lock.
+    line: LineReads
     now: datetime  # UTC, aware
     source_type: str  # user | group | room
     chat_id: str  # where replies and pushes for this event go

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from linebot.v3.messaging import Message
 from linebot.v3.webhooks import (
@@ -24,6 +25,7 @@ from . import postback, thai, ui
 from .context import Context, Input
 from .flows.engine import FlowEngine
 from .i18n import _, set_locale
+from .lineport import CONTENT, GROUP_SUMMARY, PROFILE, QUOTA, Wants
 from .models import Member
 from .router import Router
 
@@ -56,6 +58,39 @@ class Dispatcher:
                 return Input("sticker", message_id=msg.id)
             return Input("other", message_id=getattr(msg, "id", None))
         return Input("other")
+
+    # ---- what LINE reads an event needs (fetched by the edge before the transaction) ----
+    def wants(self, event: Event, *, source_type: str, chat_id: str, actor_id: str | None,
+              flow_now: Callable[[], tuple[str, str] | None]) -> Wants:
+        """The LINE reads this event's handler may use, so they can be made before the event's
+        transaction takes the member's row lock. `flow_now` peeks (unlocked) at the (flow, step)
+        the person is at; it is called only when some flow declares needs. A peek that is stale
+        by the time the lock is held costs only an unneeded read, or a degraded answer."""
+        needs: set[str] = set()
+        message_id = None
+        # Photos are taken in 1:1 flows only, never in groups.
+        if (source_type == "user" and isinstance(event, MessageEvent)
+                and isinstance(event.message, ImageMessageContent)):
+            needs.add(CONTENT)
+            message_id = event.message.id
+        if isinstance(event, PostbackEvent):
+            data = postback.parse(event.postback.data) or {}
+            name = data.get("a")
+            if name:
+                key = name if source_type == "user" else f"group.{name}"
+                needs |= self.router.action_needs.get(key, frozenset())
+        if (source_type == "user" and isinstance(event, (MessageEvent, PostbackEvent))
+                and any(flow.needs for flow in self.engine.flows.values())):
+            at = flow_now()
+            flow = self.engine.flows.get(at[0]) if at else None
+            if flow is not None and at is not None and flow.completes_from(at[1]):
+                needs |= flow.needs
+        return Wants(
+            profiles=(actor_id,) if PROFILE in needs and actor_id else (),
+            groups=(chat_id,) if GROUP_SUMMARY in needs and source_type == "group" else (),
+            quota=QUOTA in needs,
+            contents=(message_id,) if CONTENT in needs and message_id else (),
+        )
 
     # ---- entry ---------------------------------------------------------------------
     def dispatch(self, ctx: Context, event: Event) -> list[Message]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from urllib3 import Retry
 from urllib3.exceptions import HTTPError as TransportError
 
 from linebot.v3.messaging import (
@@ -61,7 +62,12 @@ class SendResult:
 class LineGateway:
     def __init__(self, settings: Settings) -> None:
         host = None if settings.line_api_base_url == LINE_API_DEFAULT else settings.line_api_base_url
-        self._client = ApiClient(Configuration(host=host, access_token=settings.channel_access_token or "unset"))
+        config = Configuration(host=host, access_token=settings.channel_access_token or "unset")
+        # urllib3 would repeat a GET whose answer timed out (3 times by default), multiplying a
+        # read's timeout: a read that timed out is not asked again. (POSTs are never re-sent on
+        # a read timeout anyway; connection failures are still retried.)
+        config.retries = Retry(total=3, read=0)
+        self._client = ApiClient(config)
         self.api = MessagingApi(self._client)
         self.blob = MessagingApiBlob(self._client)
         self.rich_menus = RichMenuGateway(self)
@@ -83,34 +89,38 @@ class LineGateway:
         return self._call(lambda: self.api.multicast_with_http_info(
             MulticastRequest(to=to, messages=messages), x_line_retry_key=retry_key, _request_timeout=self.timeout))
 
-    def profile(self, user_id: str) -> UserProfileResponse | None:
+    def profile(self, user_id: str, *, timeout: tuple[float, float] | None = None) -> UserProfileResponse | None:
         try:
-            return self.api.get_profile(user_id, _request_timeout=self.timeout)
+            return self.api.get_profile(user_id, _request_timeout=timeout or self.timeout)
         except (ApiException, OSError, TransportError) as exc:
             log.warning("profile lookup failed: %s", getattr(exc, "status", exc))
             return None
 
-    def group_summary(self, group_id: str) -> GroupSummaryResponse | None:
+    def group_summary(self, group_id: str, *,
+                      timeout: tuple[float, float] | None = None) -> GroupSummaryResponse | None:
         try:
-            return self.api.get_group_summary(group_id, _request_timeout=self.timeout)
+            return self.api.get_group_summary(group_id, _request_timeout=timeout or self.timeout)
         except (ApiException, OSError, TransportError) as exc:
             log.warning("group summary failed: %s", getattr(exc, "status", exc))
             return None
 
-    def quota(self) -> Quota | None:
+    def quota(self, *, timeout: tuple[float, float] | None = None) -> Quota | None:
         """The month's quota and consumption, or None when LINE can't be asked right now."""
+        timeout = timeout or self.timeout
         try:
-            limit = self.api.get_message_quota(_request_timeout=self.timeout)
-            used = self.api.get_message_quota_consumption(_request_timeout=self.timeout)
+            limit = self.api.get_message_quota(_request_timeout=timeout)
+            used = self.api.get_message_quota_consumption(_request_timeout=timeout)
         except (ApiException, OSError, TransportError) as exc:
             log.warning("quota lookup failed: %s", getattr(exc, "status", exc))
             return None
         return Quota(limit.value if limit.type == "limited" else None, used.total_usage or 0)
 
-    def content(self, message_id: str) -> tuple[int, bytes | None, str | None]:
-        """Download a message's content: (status, bytes, content type)."""
+    def content(self, message_id: str, *,
+                timeout: tuple[float, float] | None = None) -> tuple[int, bytes | None, str | None]:
+        """Download a message's content: (status, bytes, content type); status 0 is no answer."""
         try:
-            resp = self.blob.get_message_content_with_http_info(message_id, _request_timeout=self.timeout)
+            resp = self.blob.get_message_content_with_http_info(message_id,
+                                                                _request_timeout=timeout or self.timeout)
             return 200, bytes(resp.data), resp.headers.get("Content-Type") if resp.headers else None
         except ApiException as exc:
             return exc.status or 0, None, None

@@ -1,4 +1,4 @@
-"""Photo storage: download a LINE image right away and keep it under the instance's media folder.
+"""Photo storage: keep a LINE image, downloaded as it arrived, under the instance's media folder.
 
 LINE keeps user content only for a while, so a photo is fetched while the
 person is still reporting. The bytes go to disk (settings.media_dir), the
@@ -62,10 +62,12 @@ def store_report_photo(ctx: Context, message_id: str) -> StoredPhoto:
             raise PhotoRejected("not_image")
         return StoredPhoto(existing.id, existing.status is PhotoStatus.STORED)
 
-    status, data, content_type = ctx.gateway.content(message_id)
+    # Downloaded before this event's transaction opened (bot.lineport): never under the lock.
+    content = ctx.line.content(message_id)
+    status, data, content_type = (content.status, content.data, content.content_type) if content else (0, None, None)
     media_type = (content_type or "").split(";")[0].strip().lower()
     if status != 200 or data is None:
-        # 0 is the gateway's "no answer" (timeout, refused): LINE may still have it, but the
+        # 0 is "no answer" (timeout, refused): LINE may still have it, but the
         # person is waiting now; the row records the attempt so operators can see it.
         log.warning("photo %s not downloaded: status %s", message_id, status)
         photo = ReportPhoto(member_id=member.id, line_message_id=message_id, status=PhotoStatus.MISSING,

@@ -14,6 +14,7 @@ from linebot.v3.messaging import Message
 
 from .context import Context, Input
 from .flows.engine import Flow
+from .lineport import READS
 from .thai import command_key
 from .ui import Chip
 
@@ -34,6 +35,8 @@ class Router:
     commands: dict[str, Command] = field(default_factory=dict)
     group_commands: dict[str, Command] = field(default_factory=dict)
     actions: dict[str, Handler] = field(default_factory=dict)
+    # LINE reads an action's handler uses (bot.lineport names), fetched before its transaction.
+    action_needs: dict[str, frozenset[str]] = field(default_factory=dict)
     events: dict[str, Handler] = field(default_factory=dict)
     fallback: Handler | None = None
     menu_chips: Callable[[Context], list[Chip]] | None = None  # the main menu, for refusals
@@ -41,6 +44,7 @@ class Router:
     _group_words: dict[str, str] = field(default_factory=dict)
 
     def flow(self, flow: Flow) -> Flow:
+        _reads(flow.needs, f"flow {flow.name!r}")
         self.flows.append(flow)
         return flow
 
@@ -56,10 +60,11 @@ class Router:
                 raise ValueError(f"word {word!r} used by {index[normalized]!r} and {key!r}")
             index[normalized] = key
 
-    def action(self, name: str, handler: Handler) -> None:
+    def action(self, name: str, handler: Handler, *, needs: Iterable[str] = ()) -> None:
         if name in self.actions:
             raise ValueError(f"action {name!r} registered twice")
         self.actions[name] = handler
+        self.action_needs[name] = _reads(needs, f"action {name!r}")
 
     def on(self, event_type: str, handler: Handler) -> None:
         self.events[event_type] = handler
@@ -68,3 +73,10 @@ class Router:
         index, table = (self._group_words, self.group_commands) if group else (self._words, self.commands)
         key = index.get(command_key(text))
         return table.get(key) if key else None
+
+
+def _reads(needs: Iterable[str], what: str) -> frozenset[str]:
+    needs = frozenset(needs)
+    if needs - READS:
+        raise ValueError(f"{what} needs unknown LINE reads {sorted(needs - READS)}")
+    return needs

@@ -9,13 +9,15 @@ from flask import Blueprint, Response, abort, current_app, make_response, reques
 from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.webhook import UnknownEvent, WebhookParser
 from linebot.v3.webhooks import Event
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wsgi import get_input_stream
 
 from . import ui
 from .context import Context
 from .i18n import _, use_locale
-from .models import ProcessedEvent, happening_at, utcnow
+from .lineport import LiveLineReads, Prefetched, prefetch
+from .models import ConversationState, Member, ProcessedEvent, happening_at, utcnow
 
 if TYPE_CHECKING:
     from .dispatch import Dispatcher
@@ -86,6 +88,30 @@ def _deliver_quietly(services: Any, outbox_ids: list[int]) -> None:
         log.exception("immediate delivery of %d outbox rows failed; left to the worker", len(outbox_ids))
 
 
+def _read_line_first(services: Services, dispatcher: Dispatcher, event: Event, event_id: str,
+                     source_type: str, chat_id: str, actor_id: str | None) -> Prefetched:
+    """What the event's handler will read from LINE, asked now, while no transaction is open.
+
+    The event's transaction locks the member's row (and on SQLite takes the write lock), so a
+    call to LINE inside it would make the person's next event, or everyone's, wait for LINE.
+    """
+    def flow_now() -> tuple[str, str] | None:
+        with services.session_factory() as session:  # a short read, no lock; closed at once
+            row = session.execute(select(ConversationState.flow, ConversationState.step).join(Member).where(
+                Member.line_user_id == chat_id)).first()
+            return (row[0], row[1]) if row else None
+
+    wants = dispatcher.wants(event, source_type=source_type, chat_id=chat_id, actor_id=actor_id,
+                             flow_now=flow_now)
+    if not wants:
+        return Prefetched()
+    if event_id:
+        with services.session_factory() as session:
+            if session.get(ProcessedEvent, event_id) is not None:
+                return Prefetched()  # a redelivery: skipped below, so LINE need not be asked
+    return prefetch(LiveLineReads(services.gateway), wants)
+
+
 def handle_event(services: Services, dispatcher: Dispatcher, raw: dict[str, Any], event: Event) -> list[int]:
     """Process one event in its own transaction; failures are contained and logged by id.
 
@@ -104,6 +130,12 @@ def handle_event(services: Services, dispatcher: Dispatcher, raw: dict[str, Any]
         log.info("event %s without a source ignored", event_id)
         return []
 
+    actor_id = getattr(source, "user_id", None)
+    try:
+        line = _read_line_first(services, dispatcher, event, event_id, source_type, chat_id, actor_id)
+    except Exception:  # e.g. the database blinked during the peek: handle the event without LINE's answers
+        log.exception("event %s (%s): LINE reads before the transaction failed", event_id, event.type)
+        line = Prefetched()
     messages: list = []
     ctx: Context | None = None
     now = utcnow()  # the edge reads the clock once; everything this event does happens at `now`
@@ -120,9 +152,8 @@ def handle_event(services: Services, dispatcher: Dispatcher, raw: dict[str, Any]
                         log.info("duplicate event %s skipped", event_id)
                         return []
                 ctx = Context(
-                    session=session, settings=services.settings, gateway=services.gateway, now=now,
-                    source_type=source_type, chat_id=chat_id, reply_token=reply_token,
-                    actor_id=getattr(source, "user_id", None),
+                    session=session, settings=services.settings, line=line, now=now,
+                    source_type=source_type, chat_id=chat_id, reply_token=reply_token, actor_id=actor_id,
                 )
                 messages = dispatcher.dispatch(ctx, event)
         except Exception:

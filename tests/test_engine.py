@@ -11,6 +11,7 @@ from bot.context import Context, Input
 from bot.flows.engine import CONFIRM, Flow, FlowEngine
 from bot.flows.steps import Number, Text
 from bot.i18n import use_locale
+from bot.lineport import Prefetched
 from bot.models import ConversationState, Member, utcnow
 
 saved: list[dict] = []
@@ -38,7 +39,7 @@ def ctx(services):
         member = Member(line_user_id="U" + "5" * 32)
         session.add(member)
         session.flush()
-        context = Context(session=session, settings=services.settings, gateway=services.gateway, now=utcnow(),
+        context = Context(session=session, settings=services.settings, line=Prefetched(), now=utcnow(),
                           source_type="user", chat_id=member.line_user_id, member=member)
         with use_locale("th"):
             yield context

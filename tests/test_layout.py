@@ -65,3 +65,18 @@ def test_only_gateway_contract_flags_client_classes_outside_the_gateway(tmp_path
         "botx.sneaky (l.2) imports linebot.v3.messaging.MessagingApi",
         "botx.sneaky (l.6) imports linebot.v3.messaging.api.messaging_api",
     ]
+
+
+def test_every_module_of_bot_has_a_layer():
+    """A module missing from the layers contract would be checked by nothing (docs/ARCHITECTURE.md)."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    [layers] = [c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers"]
+    named = {name.strip() for layer in layers["layers"] for name in layer.replace("|", ":").split(":")}
+    modules = {p.stem for p in (root / "bot").glob("*.py") if p.stem != "__init__"}
+    packages = {p.parent.name for p in (root / "bot").glob("*/__init__.py")}
+    unplaced = (modules | packages) - named - {"locales"}
+    assert not unplaced, f"add these to the layers in pyproject.toml: {sorted(unplaced)}"

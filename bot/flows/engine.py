@@ -51,6 +51,9 @@ class Flow:
     # does not sound as if the saved record were lost. Verb phrases without การ, like `title`.
     edit_title: str | None = None
     ttl: timedelta = DEFAULT_TTL
+    # LINE reads (bot.lineport names) its on_complete uses: fetched before an event that may
+    # complete the flow opens its transaction (see completes_from), so no lock waits on LINE.
+    needs: frozenset[str] = frozenset()
     _by_name: dict[str, Step] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -60,6 +63,11 @@ class Flow:
 
     def step(self, name: str) -> Step | None:
         return self._by_name.get(name)
+
+    def completes_from(self, step: str) -> bool:
+        """Can an answer at this step complete the flow? With a summary card only its "save";
+        without one, any answer (the engine skips steps that need no asking)."""
+        return step == CONFIRM or self.confirm_title is None
 
 
 class FlowEngine:

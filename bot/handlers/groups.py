@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from .. import digests, postback, scopes, ui
 from ..context import Context, Input
 from ..i18n import N_, _, set_locale
+from ..lineport import GROUP_SUMMARY
 from ..models import BoundGroup, Member, Province, Role
 from ..scopes import Scope, ScopeError
 from ..router import Router
@@ -133,14 +134,14 @@ def bind_scope(ctx: Context, inp: Input) -> list[Message]:
             group is not None and not can_bind(ctx, member, Scope.of(group))):
         return [ui.text(_("group.bind_out_of_scope"))]
     if group is None:
-        summary = ctx.gateway.group_summary(ctx.chat_id)
+        summary = ctx.line.group_summary(ctx.chat_id)
         group = BoundGroup(line_group_id=ctx.chat_id, locale=member.locale or ctx.settings.default_locale,
                            name=((summary.group_name if summary else "") or "")[:100], bound_at=ctx.now,
                            scope_kind=scope.kind, scope_code=scope.code)
         ctx.session.add(group)
         set_locale(group.locale)
     else:
-        summary = ctx.gateway.group_summary(ctx.chat_id)
+        summary = ctx.line.group_summary(ctx.chat_id)
         if summary is not None and summary.group_name:
             group.name = summary.group_name[:100]
         group.scope_kind, group.scope_code = scope.kind, scope.code
@@ -195,5 +196,5 @@ def register(router: Router) -> None:
     router.command("group_bind", bind, ["ผูกกลุ่ม", "bind", "ตั้งค่ากลุ่ม", "group settings"], group=True)
     router.command("group_unbind", unbind, ["ยกเลิกผูกกลุ่ม", "unbind"], group=True)
     router.command("group_summary", summary, ["สรุป", "summary", "digest", "สรุปวันนี้"], group=True)
-    router.action("group.gbind", bind_scope)
+    router.action("group.gbind", bind_scope, needs=[GROUP_SUMMARY])  # the group's name
     router.action("group.gset", change_setting)

@@ -23,6 +23,7 @@ from ..delivery.quota import queued_cost
 from ..flows.engine import Flow, FlowAbort
 from ..flows.steps import Choice, DateTime, LocationStep, MultiChoice, Option, Text
 from ..i18n import N_, _
+from ..lineport import QUOTA
 from ..models import (
     AssemblySession,
     MeetingNotice,
@@ -102,7 +103,7 @@ def save_draft(ctx: Context, answers: dict[str, Any]) -> list[Message]:
 
 
 def quota_left(ctx: Context) -> int | None:
-    quota = ctx.gateway.quota()
+    quota = ctx.line.quota()
     if quota is None or quota.limit is None:
         return None
     return max(0, quota.limit - quota.used - queued_cost(ctx.session))
@@ -332,6 +333,7 @@ MEETING = Flow(
                     options=optional_issue_options, min_count=0),
     ],
     on_complete=save_draft,
+    needs=frozenset({QUOTA}),  # the preview says what is left of the month's quota
 )
 
 

@@ -11,6 +11,7 @@ from ..context import Context, Input
 from ..flows.engine import Flow
 from ..flows.steps import Choice, Phone, Text
 from ..i18n import N_, _, set_locale
+from ..lineport import PROFILE
 from ..models import Province, Role, RoleGrant, ScopeKind
 from ..router import Router
 from .choices import language_options, province_options, provinces_by_region
@@ -104,7 +105,7 @@ def on_consent(ctx: Context, inp: Input) -> list[Message]:
     if member.consent_at is None:
         member.consent_at = ctx.now
     if not member.display_name:
-        profile = ctx.gateway.profile(member.line_user_id)
+        profile = ctx.line.profile(member.line_user_id)
         member.display_name = profile.display_name[:100] if profile else None
     if member.is_registered:
         return [ui.text(_("consent.thanks_registered"), menu_chips(ctx))]
@@ -129,6 +130,6 @@ def register(router: Router) -> None:
     router.flow(REGISTER)
     router.on("follow", on_follow)
     router.on("unfollow", on_unfollow)
-    router.action("consent", on_consent)
+    router.action("consent", on_consent, needs=[PROFILE])  # the display name, fetched before the lock
     router.command("register", start_registration, ["ลงทะเบียน", "register", "สมัคร", "แก้ไขข้อมูล"],
                    starts_flow=True)
