@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import scopes, thai, ui
 from .cards.assembly import APPROVE, ballot_message, cell_text, option_labels, result_card
+from .db import insert_or_skip
 from .delivery import enqueue
 from .i18n import N_, _, use_locale
 from .models.assembly import FEWER, HIDDEN, MAX_OPTION_LABEL, MAX_OPTIONS, SMALL, Cell, Outcome
@@ -526,39 +526,42 @@ class CastResult:
 
 
 def cast_vote(session: Session, token: str, option: int, member: Member, now: datetime) -> CastResult:
-    """Record (or change) a delegate's vote; every check is made here, none is taken from the tap."""
-    item = session.scalar(select(AgendaItem).where(AgendaItem.token == token)) if token else None
+    """Record (or change) a delegate's vote; every check is made here, none is taken from the tap.
+
+    Few statements, one lock: a first vote is SELECT item FOR SHARE, SELECT ballot, INSERT vote
+    ON CONFLICT DO NOTHING, UPDATE ballot. The unique constraint on votes.ballot_id, not a row
+    lock, decides which of two simultaneous first taps records the vote; the other finds the
+    vote and goes on as a repeat or a change (which locks the vote row it changes)."""
+    if not token:
+        return CastResult(Cast.UNKNOWN)
+    # A shared lock, taken by the first read: votes do not wait for each other, but closing
+    # (FOR UPDATE) waits for the votes in flight, and every later vote then reads the item closed
+    # (a locking read returns the newest version): none slips past the count. A late tap waits
+    # for a close in progress at most, and is then refused.
+    item = session.scalar(select(AgendaItem).where(AgendaItem.token == token).with_for_update(read=True)
+                          .execution_options(populate_existing=True))
     if item is None:
         return CastResult(Cast.UNKNOWN)
     if not 0 <= option < item.option_count:
         return CastResult(Cast.UNKNOWN, item)
-    refused = _refusal(item, now)  # cheap first look: a late tap takes no lock at all
-    if refused is not None:
-        return CastResult(refused, item)
-    # A shared lock: votes do not wait for each other, but closing (FOR UPDATE) waits for the
-    # votes in flight, and every later vote then sees the item closed: none slips past the count.
-    session.execute(select(AgendaItem.id).where(AgendaItem.id == item.id).with_for_update(read=True))
-    session.refresh(item)
     refused = _refusal(item, now)
     if refused is not None:
         return CastResult(refused, item)
-    ballot = session.scalar(select(Ballot).where(Ballot.item_id == item.id, Ballot.member_id == member.id)
-                            .with_for_update())
+    ballot = session.scalar(select(Ballot).where(Ballot.item_id == item.id, Ballot.member_id == member.id))
     if ballot is None or not member.active or member.erased_at is not None:
         return CastResult(Cast.NOT_ELIGIBLE, item)
     if ballot.voted_at is None:
-        try:
-            with session.begin_nested():
-                session.add(Vote(item_id=item.id, ballot_id=ballot.id, option_index=option,
-                                 region_id=ballot.region_id))
-        except IntegrityError:
-            # A concurrent request for the same ballot won the unique constraint (possible where the
-            # row lock is not available, e.g. SQLite); treat this one as a repeat of it.
-            session.refresh(ballot)
-        else:
+        recorded = session.execute(
+            insert_or_skip(session, Vote, "ballot_id")
+            .values(item_id=item.id, ballot_id=ballot.id, option_index=option, region_id=ballot.region_id)
+            .returning(Vote.id)).first()
+        if recorded is not None:
             ballot.voted_at = now
             return CastResult(Cast.RECORDED, item, option)
-    vote = session.scalar(select(Vote).where(Vote.ballot_id == ballot.id).with_for_update())
+        # A simultaneous tap on the same ballot recorded its vote first (PostgreSQL waited for it
+        # to commit): this one is a repeat or a change of that vote.
+    vote = session.scalar(select(Vote).where(Vote.ballot_id == ballot.id).with_for_update()
+                          .execution_options(populate_existing=True))
     if vote is None:  # voted, then the link was cut: the item closed under us
         return CastResult(Cast.CLOSED, item)
     if vote.option_index == option:
@@ -569,7 +572,8 @@ def cast_vote(session: Session, token: str, option: int, member: Member, now: da
                            from_option=None if item.secret else vote.option_index,
                            to_option=None if item.secret else option))
     vote.option_index = option
-    ballot.changes += 1
+    # Counted in SQL: the ballot row is not locked, the vote row is (changes are one at a time).
+    ballot.changes = Ballot.changes + 1
     return CastResult(Cast.CHANGED, item, option)
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from typing import Any
+
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -51,6 +54,17 @@ def recreate_schema(engine: Engine) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: handlers build replies from objects after the commit.
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_or_skip(session: Session, model: type[Any], *conflict_columns: str) -> Any:
+    """`INSERT … ON CONFLICT (conflict_columns) DO NOTHING` for the session's database, ready for
+    `.values(...)` and `.returning(...)`: a uniqueness race settles in ONE statement (no SAVEPOINT,
+    INSERT, RELEASE and no exception). A row that is already there, or being inserted by a
+    transaction still open, makes the insert return no row (PostgreSQL first waits for that
+    transaction to finish, exactly as a plain INSERT would)."""
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    return insert(model).on_conflict_do_nothing(index_elements=list(conflict_columns))
 
 
 @contextmanager

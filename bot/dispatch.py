@@ -19,10 +19,10 @@ from linebot.v3.webhooks import (
     UnfollowEvent,
 )
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from . import postback, thai, ui
 from .context import Context, Input
+from .db import insert_or_skip
 from .flows.engine import FlowEngine
 from .i18n import _, set_locale
 from .lineport import CONTENT, GROUP_SUMMARY, PROFILE, QUOTA, Wants
@@ -151,11 +151,13 @@ class Dispatcher:
         member = ctx.session.scalar(query)
         if member is not None:
             return member
-        try:  # two first events at once: one insert wins, the other reads the winner's row
-            with ctx.session.begin_nested():
-                member = Member(line_user_id=ctx.chat_id, locale=ctx.settings.default_locale, active=True)
-                ctx.session.add(member)
-        except IntegrityError:
+        # Two first events at once: one insert wins (its uncommitted row is as good as locked),
+        # the other inserts nothing, waiting until the winner commits, and then locks its row.
+        member = ctx.session.scalar(
+            insert_or_skip(ctx.session, Member, "line_user_id")
+            .values(line_user_id=ctx.chat_id, locale=ctx.settings.default_locale, active=True)
+            .returning(Member))
+        if member is None:
             member = ctx.session.scalar(query)
             assert member is not None
         return member

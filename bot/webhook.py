@@ -10,11 +10,11 @@ from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.webhook import UnknownEvent, WebhookParser
 from linebot.v3.webhooks import Event
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wsgi import get_input_stream
 
 from . import ui
 from .context import Context
+from .db import insert_or_skip
 from .i18n import _, use_locale
 from .lineport import LiveLineReads, Prefetched, prefetch
 from .models import ConversationState, Member, ProcessedEvent, happening_at, utcnow
@@ -143,14 +143,14 @@ def handle_event(services: Services, dispatcher: Dispatcher, raw: dict[str, Any]
     with use_locale(services.settings.default_locale), happening_at(now):
         try:
             with services.session_factory() as session, session.begin():
-                if event_id:
-                    try:
-                        with session.begin_nested():
-                            session.add(ProcessedEvent(webhook_event_id=event_id, event_type=event.type,
-                                                       processed_at=now))
-                    except IntegrityError:
-                        log.info("duplicate event %s skipped", event_id)
-                        return []
+                # Once only, in one statement: a redelivery finds the row (or waits for the
+                # transaction still handling the first delivery) and inserts nothing.
+                if event_id and session.execute(
+                        insert_or_skip(session, ProcessedEvent, "webhook_event_id")
+                        .values(webhook_event_id=event_id, event_type=event.type, processed_at=now)
+                        .returning(ProcessedEvent.webhook_event_id)).first() is None:
+                    log.info("duplicate event %s skipped", event_id)
+                    return []
                 ctx = Context(
                     session=session, settings=services.settings, line=line, now=now,
                     source_type=source_type, chat_id=chat_id, reply_token=reply_token, actor_id=actor_id,

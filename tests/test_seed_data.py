@@ -108,6 +108,18 @@ def test_issues_and_types() -> None:
     assert label(issues[0], "th") == issues[0].short_th
 
 
+def test_packaged_organization_types_are_parsed_once_per_process(monkeypatch):
+    """The org-type step renders them on every turn; parsing the YAML cost ~9 ms each time."""
+    import bot.data
+
+    first = load_organization_types()
+    reads: list[str] = []
+    real_read = bot.data._read
+    monkeypatch.setattr(bot.data, "_read", lambda path, default: reads.append(default) or real_read(path, default))
+    assert load_organization_types() is first
+    assert reads == []
+
+
 # ---------------------------------------------------------------- bad files
 
 GOOD_GEO = """
