@@ -79,18 +79,38 @@ class Dispatcher:
             if name:
                 key = name if source_type == "user" else f"group.{name}"
                 needs |= self.router.action_needs.get(key, frozenset())
-        if (source_type == "user" and isinstance(event, (MessageEvent, PostbackEvent))
-                and any(flow.needs for flow in self.engine.flows.values())):
-            at = flow_now()
-            flow = self.engine.flows.get(at[0]) if at else None
-            if flow is not None and at is not None and flow.completes_from(at[1]):
-                needs |= flow.needs
+        if source_type == "user":
+            needs |= self._flow_needs(event, flow_now)
         return Wants(
             profiles=(actor_id,) if PROFILE in needs and actor_id else (),
             groups=(chat_id,) if GROUP_SUMMARY in needs and source_type == "group" else (),
             quota=QUOTA in needs,
             contents=(message_id,) if CONTENT in needs and message_id else (),
         )
+
+    def _flow_needs(self, event: Event, flow_now: Callable[[], tuple[str, str] | None]) -> frozenset[str]:
+        """What a flow about to complete will read. A flow with a summary card completes only from
+        it: a tap on its "save" names the flow and step in the data (no peek needed), a typed
+        "yes" may too (peek). Only a flow without a card can complete from any answer (peek)."""
+        with_needs = [flow for flow in self.engine.flows.values() if flow.needs]
+        if not with_needs:
+            return frozenset()
+        if isinstance(event, PostbackEvent):
+            data = postback.parse(event.postback.data) or {}
+            flow = self.engine.flows.get(str(data.get("f") or ""))
+            if flow is not None and flow.needs and flow.completes_from(str(data.get("s") or "")):
+                return flow.needs
+            return frozenset()
+        if not isinstance(event, MessageEvent) or not isinstance(event.message, TextMessageContent):
+            return frozenset()
+        if all(flow.confirm_title is not None for flow in with_needs) \
+                and not thai.is_yes(thai.normalize(event.message.text or "")):
+            return frozenset()  # an answer to a question, never a completion: no peek
+        at = flow_now()
+        flow = self.engine.flows.get(at[0]) if at else None
+        if flow is not None and at is not None and flow.completes_from(at[1]):
+            return flow.needs
+        return frozenset()
 
     # ---- entry ---------------------------------------------------------------------
     def dispatch(self, ctx: Context, event: Event) -> list[Message]:
