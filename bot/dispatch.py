@@ -27,7 +27,8 @@ from .flows.engine import FlowEngine
 from .i18n import _, set_locale
 from .lineport import CONTENT, GROUP_SUMMARY, PROFILE, QUOTA, Wants
 from .models import Member
-from .router import Router
+from .refusal import Refusal
+from .router import Action, Command, Router
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ class Dispatcher:
                     if command.starts_flow:
                         self.engine.clear(ctx)
                         ctx.session.flush()
-                    return command.handler(ctx, inp)
+                    return self._run(ctx, command, inp)
                 return [ui.text(
                     _("flow.switch_offer", task=self.engine.task(self.engine.flows[state.flow], state)),
                     [ui.Chip(_("flow.continue"), postback.encode(c="resume")),
@@ -161,7 +162,7 @@ class Dispatcher:
             return [ui.text(_("flow.ended_already"))] + self._menu(ctx, inp)
         command = self._menu_command(ctx, inp, in_flow=False)
         if command is not None:
-            return command.handler(ctx, inp)
+            return self._run(ctx, command, inp)
         return self._fallback(ctx, inp)
 
     @staticmethod
@@ -192,11 +193,29 @@ class Dispatcher:
         return None
 
     def _action(self, ctx: Context, inp: Input) -> list[Message]:
-        handler = self.router.actions.get(inp.data["a"])
-        if handler is None:  # a group chat's button sent in a 1:1 chat
+        action = self.router.actions.get(inp.data["a"])
+        if action is None:  # a group chat's button sent in a 1:1 chat
             return self._unusable_button(ctx)
         ctx.confirm_switch = inp if inp.data.get("sw") != "1" else None
-        return handler(ctx, inp)
+        return self._run(ctx, action, inp)
+
+    def _run(self, ctx: Context, route: Command | Action, inp: Input) -> list[Message]:
+        """Check the route's guards, then run its handler; a Refusal from either is the reply."""
+        try:
+            for check in route.requires:
+                check(ctx)
+            return route.handler(ctx, inp)
+        except Refusal as refusal:
+            return [self._refusal_reply(ctx, refusal)]
+
+    def _refusal_reply(self, ctx: Context, refusal: Refusal) -> Message:
+        """In a 1:1 chat the refusal and what one can do instead (the menu unless it says); in a group one line."""
+        if ctx.source_type != "user":
+            return ui.text(refusal.message)
+        chips = refusal.chips
+        if chips is None:
+            chips = self.router.menu_chips(ctx) if self.router.menu_chips else []
+        return ui.text(refusal.message, chips)
 
     def _unusable_button(self, ctx: Context) -> list[Message]:
         """A tap the bot could not have offered here (forged, or from an old version): say so,
@@ -211,7 +230,7 @@ class Dispatcher:
 
     def _menu(self, ctx: Context, inp: Input) -> list[Message]:
         menu = self.router.commands.get("menu")
-        return menu.handler(ctx, inp) if menu else []
+        return self._run(ctx, menu, inp) if menu else []
 
     def _fallback(self, ctx: Context, inp: Input) -> list[Message]:
         return self.router.fallback(ctx, inp) if self.router.fallback else []
@@ -225,10 +244,10 @@ class Dispatcher:
         if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
             inp = self.input_of(event)
             command = self.router.find_command(inp.text, group=True)
-            return command.handler(ctx, inp) if command else []
+            return self._run(ctx, command, inp) if command else []
         if isinstance(event, PostbackEvent):
             inp = self.input_of(event)
             name = inp.data.get("a")
-            handler = self.router.actions.get(f"group.{name}") if name else None
-            return handler(ctx, inp) if handler else self._unusable_button(ctx)
+            action = self.router.actions.get(f"group.{name}") if name else None
+            return self._run(ctx, action, inp) if action else self._unusable_button(ctx)
         return []

@@ -21,6 +21,7 @@ from .. import postback, thai, ui
 from ..context import Context, Input
 from ..i18n import _
 from ..models import ConversationState
+from ..refusal import Refusal
 from .steps import Answer, MultiChoice, Redraw, Retry, Step, StepView
 
 log = logging.getLogger(__name__)
@@ -31,20 +32,12 @@ PRESET = "_preset"  # answers key: what the flow was started with, kept for "sta
 DEFAULT_TTL = timedelta(hours=24)
 
 
-class FlowAbort(Exception):
-    """Raised by a completion function when saving must not happen (e.g. lost permission)."""
-
-    def __init__(self, message: str, *, end: bool = True) -> None:
-        super().__init__(message)
-        self.message = message
-        self.end = end
-
-
 @dataclass
 class Flow:
     name: str
     title: str  # message id naming the task ("registering an organization")
     steps: list[Step]
+    # Saves the answers; raises Refusal when saving must not happen (nothing is saved then).
     on_complete: Callable[[Context, dict[str, Any]], list[Message]]
     confirm_title: str | None = None  # message id of the summary card; None saves right away
     # Task name while changing something already saved (opened at the card), so "cancel"
@@ -267,10 +260,10 @@ class FlowEngine:
             # The engine's own bookkeeping keys (_preset, _editing) are not answers.
             answers = {k: v for k, v in state.answers.items() if not k.startswith("_")}
             messages = flow.on_complete(ctx, answers)
-        except FlowAbort as abort:
-            if abort.end:
+        except Refusal as refusal:  # saving must not happen (e.g. lost permission, decided meanwhile)
+            if refusal.end_flow:
                 ctx.session.delete(state)
-            return [ui.text(abort.message)]
+            return [ui.text(refusal.message, refusal.chips or ())]
         ctx.session.delete(state)
         return messages
 

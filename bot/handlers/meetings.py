@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from .. import postback, thai, ui
 from ..context import Context, Input
 from ..delivery.quota import queued_cost
-from ..flows.engine import Flow, FlowAbort
+from ..flows.engine import Flow
 from ..flows.steps import Choice, DateTime, LocationStep, MultiChoice, Option, Text
 from ..i18n import N_, _
 from ..lineport import QUOTA
@@ -35,6 +35,7 @@ from ..models import (
 )
 from ..meetings import counts, may_notify, organizer_grants, recipient_count, send_notice, tell_answered
 from ..cards.meetings import ANSWERS, notice_card, notice_rows
+from ..refusal import Refusal, guard
 from ..router import Router
 from ..scopes import Scope
 from .choices import issue_options
@@ -84,7 +85,7 @@ def save_draft(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     member = ctx.member
     scope = Scope.parse(answers["scope"])
     if not may_notify(ctx.session, member, scope):
-        raise FlowAbort(_("meeting.not_allowed"))
+        raise Refusal(_("meeting.not_allowed"))
     assert member is not None
     location = answers.get("location") or {}
     issue_codes = answers.get("issues") or []
@@ -132,22 +133,12 @@ def preview(ctx: Context, notice: MeetingNotice) -> list[Message]:
 def _own_notice(ctx: Context, inp: Input) -> MeetingNotice:
     notice = ctx.session.get(MeetingNotice, inp.data["id"], with_for_update=True)
     if notice is None or ctx.member is None or notice.created_by_id != ctx.member.id:
-        raise FlowAbort(_("common.unknown_button"))  # forged: another's notice, or none at all
+        raise Refusal(_("common.unknown_button"))  # forged: another's notice, or none at all
     if not may_notify(ctx.session, ctx.member, Scope.of(notice)):
-        raise FlowAbort(_("meeting.not_allowed"))
+        raise Refusal(_("meeting.not_allowed"))
     return notice
 
 
-def _guard(handler):
-    def run(ctx: Context, inp: Input) -> list[Message]:
-        try:
-            return handler(ctx, inp)
-        except FlowAbort as abort:
-            return [ui.text(abort.message, menu_chips(ctx))]
-    return run
-
-
-@_guard
 def send_now(ctx: Context, inp: Input) -> list[Message]:
     notice = _own_notice(ctx, inp)
     if notice.status not in (NoticeStatus.DRAFT, NoticeStatus.SCHEDULED):
@@ -156,7 +147,6 @@ def send_now(ctx: Context, inp: Input) -> list[Message]:
     return [ui.text(_("meeting.sent", n=thai.format_number(count, ctx.locale)), _manage_chips(notice))]
 
 
-@_guard
 def schedule(ctx: Context, inp: Input) -> list[Message]:
     notice = _own_notice(ctx, inp)
     if notice.status not in (NoticeStatus.DRAFT, NoticeStatus.SCHEDULED):
@@ -172,7 +162,6 @@ def schedule(ctx: Context, inp: Input) -> list[Message]:
                     [ui.Chip(_("meeting.cancel_notice"), postback.encode(a="mtg.cancel", id=notice.id))])]
 
 
-@_guard
 def cancel(ctx: Context, inp: Input) -> list[Message]:
     notice = _own_notice(ctx, inp)
     if notice.status is NoticeStatus.CANCELLED:
@@ -185,7 +174,6 @@ def cancel(ctx: Context, inp: Input) -> list[Message]:
     return [ui.text(_("meeting.cancelled", n=thai.format_number(told, ctx.locale)), menu_chips(ctx))]
 
 
-@_guard
 def move(ctx: Context, inp: Input) -> list[Message]:
     """Change the time of a sent meeting: those going or not sure hear of it."""
     notice = _own_notice(ctx, inp)
@@ -232,17 +220,16 @@ def _manage_chips(notice: MeetingNotice) -> list[ui.Chip]:
             ui.Chip(_("meeting.cancel_notice"), postback.encode(a="mtg.cancel", id=notice.id))]
 
 
+ORGANIZERS = guard(lambda ctx: bool(organizer_grants(ctx.member)), N_("meeting.not_allowed"))
+
+
 def new_notice(ctx: Context, inp: Input) -> list[Message]:
-    if not organizer_grants(ctx.member):
-        return [ui.text(_("meeting.not_allowed"), menu_chips(ctx))]
     return ctx.flows.start(ctx, "meeting_notice")
 
 
 def who_goes(ctx: Context, inp: Input) -> list[Message]:
     """For the author, in their 1:1 chat: counts and names per answer for their upcoming notices."""
     member = ctx.member
-    if not organizer_grants(member):
-        return [ui.text(_("meeting.not_allowed"), menu_chips(ctx))]
     notices = ctx.session.scalars(select(MeetingNotice).where(
         MeetingNotice.created_by_id == member.id, MeetingNotice.status == NoticeStatus.SENT,
         MeetingNotice.starts_at >= ctx.now).order_by(MeetingNotice.starts_at).limit(MAX_LISTED)).all()
@@ -265,7 +252,7 @@ def who_goes_in_group(ctx: Context, inp: Input) -> list[Message]:
     bound_group(ctx)  # the group's language
     member = actor(ctx)
     if not organizer_grants(member):
-        return [ui.text(_("meeting.not_allowed"))]
+        raise Refusal(_("meeting.not_allowed"))
     notices = ctx.session.scalars(select(MeetingNotice).where(
         MeetingNotice.created_by_id == member.id, MeetingNotice.status == NoticeStatus.SENT,
         MeetingNotice.starts_at >= ctx.now).order_by(MeetingNotice.starts_at).limit(MAX_LISTED)).all()
@@ -341,8 +328,8 @@ def register(router: Router) -> None:
     router.flow(MEETING)
     router.command("meetings", upcoming_meetings, ["ประชุม", "การประชุม", "meetings", "meeting"])
     router.command("new_meeting", new_notice, ["นัดประชุม", "แจ้งประชุม", "new meeting", "call a meeting"],
-                   starts_flow=True)
-    router.command("who_goes", who_goes, ["ใครไปบ้าง", "ใครไป", "who is going", "who goes"])
+                   starts_flow=True, requires=ORGANIZERS)
+    router.command("who_goes", who_goes, ["ใครไปบ้าง", "ใครไป", "who is going", "who goes"], requires=ORGANIZERS)
     router.command("group_who_goes", who_goes_in_group, ["ใครไปบ้าง", "ใครไป", "who is going", "who goes"],
                    group=True)
     router.action("rsvp", rsvp)

@@ -38,13 +38,6 @@ def menu_chips(ctx: Context) -> list[ui.Chip]:
     return chips
 
 
-def require_registered(ctx: Context) -> list[Message] | None:
-    """The kind refusal for features that need a registered leader, or None when they may go on."""
-    if ctx.member is None or not ctx.member.is_registered:
-        return [ui.text(_("org.need_registration"), [ui.Chip(_("menu.register"), postback.encode(cmd="register"))])]
-    return None
-
-
 def show_menu(ctx: Context, inp: Input | None = None) -> list[Message]:
     return [ui.text(_("menu.prompt"), menu_chips(ctx))]
 

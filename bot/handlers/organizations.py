@@ -11,20 +11,16 @@ from .. import thai, ui
 from ..cards.organizations import certification_card
 from ..context import Context, Input
 from ..delivery import enqueue
-from ..flows.engine import Flow, FlowAbort
+from ..flows.engine import Flow
 from ..flows.steps import Choice, MultiChoice, Number, Phone, Text, Year
 from ..i18n import N_, _, use_locale
 from ..models import Organization, OrgStatus, Priority, Province, Role, StrategicIssue
+from ..refusal import Refusal, registered, role
 from ..roles import has_role, members_covering
 from ..router import Router
 from ..scopes import Scope, contains
-from .choices import (
-    issue_options,
-    org_type_options,
-    province_options,
-    provinces_by_region,
-)
-from .menu import menu_chips, require_registered
+from .choices import issue_options, org_type_options, province_options, provinces_by_region
+from .menu import menu_chips
 
 CERTIFIERS = (Role.COORDINATOR, Role.SECRETARIAT)
 MAX_PENDING_SHOWN = 10  # a carousel holds at most 12 bubbles
@@ -35,7 +31,7 @@ def _save_organization(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     assert member is not None
     province = ctx.session.get(Province, int(answers["province"]))
     if province is None:
-        raise FlowAbort(_("flow.choice_invalid"), end=False)
+        raise Refusal(_("flow.choice_invalid"), end_flow=False)
     issues = ctx.session.scalars(select(StrategicIssue).where(StrategicIssue.code.in_(answers["issues"]))).all()
     org = Organization(
         name=answers["name"], org_type=answers["org_type"], province=province, locality=answers.get("locality") or "",
@@ -72,9 +68,6 @@ REGISTER_ORG = Flow(
 
 
 def start_register_org(ctx: Context, inp: Input) -> list[Message]:
-    blocked = require_registered(ctx)
-    if blocked:
-        return blocked
     return ctx.flows.start(ctx, "register_org")
 
 
@@ -100,19 +93,19 @@ def notify_certifiers(ctx: Context, org: Organization) -> int:
     return len(certifiers)
 
 
-def _load_org_for_decision(ctx: Context, inp: Input) -> Organization | str:
-    """Return the organization this certifier may decide now, or the reason they may not."""
+def _load_org_for_decision(ctx: Context, inp: Input) -> Organization:
+    """The organization this certifier may decide now; Refusal saying why not otherwise."""
     org = ctx.session.get(Organization, inp.data["id"], with_for_update=True)
     if org is None:
-        return _("common.unknown_button")
+        raise Refusal(_("common.unknown_button"))
     if not has_role(ctx.member, CERTIFIERS, org.province):
-        return _("cert.not_allowed")
+        raise Refusal(_("cert.not_allowed"))
     if ctx.member is not None and ctx.member.id in (org.registered_by_id, org.contact_member_id):
-        return _("cert.not_own")  # certification is the movement vouching: not for one's own
+        raise Refusal(_("cert.not_own"))  # certification is the movement vouching: not for one's own
     if org.status is not OrgStatus.PENDING:
         decided = org.decided_at.astimezone(ctx.settings.timezone).date() if org.decided_at else ctx.today
         key = N_("cert.already_certified") if org.status is OrgStatus.CERTIFIED else N_("cert.already_rejected")
-        return _(key, name=org.name, date=thai.format_date(decided, ctx.locale))
+        raise Refusal(_(key, name=org.name, date=thai.format_date(decided, ctx.locale)))
     return org
 
 
@@ -128,28 +121,20 @@ def _tell_leader(ctx: Context, org: Organization, key: str, **params: object) ->
 
 
 def approve(ctx: Context, inp: Input) -> list[Message]:
-    found = _load_org_for_decision(ctx, inp)
-    if isinstance(found, str):
-        return [ui.text(found, menu_chips(ctx))]
-    org = found
+    org = _load_org_for_decision(ctx, inp)
     org.status, org.decided_by, org.decided_at, org.decision_reason = OrgStatus.CERTIFIED, ctx.member, ctx.now, None
     _tell_leader(ctx, org, N_("cert.leader_certified"))
     return [ui.text(_("cert.approved", name=org.name), menu_chips(ctx))]
 
 
 def start_reject(ctx: Context, inp: Input) -> list[Message]:
-    found = _load_org_for_decision(ctx, inp)
-    if isinstance(found, str):
-        return [ui.text(found, menu_chips(ctx))]
-    return ctx.flows.start(ctx, "reject_org", answers={"org_id": found.id})
+    org = _load_org_for_decision(ctx, inp)
+    return ctx.flows.start(ctx, "reject_org", answers={"org_id": org.id})
 
 
 def _save_rejection(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     # Re-check at save time: someone else may have decided while this person typed.
-    found = _load_org_for_decision(ctx, Input("postback", data={"id": answers["org_id"]}))
-    if isinstance(found, str):
-        raise FlowAbort(found)
-    org = found
+    org = _load_org_for_decision(ctx, Input("postback", data={"id": answers["org_id"]}))
     org.status, org.decided_by, org.decided_at = OrgStatus.REJECTED, ctx.member, ctx.now
     org.decision_reason = answers["reason"]
     _tell_leader(ctx, org, N_("cert.leader_rejected"), reason=org.decision_reason)
@@ -166,8 +151,6 @@ REJECT_ORG = Flow(
 
 def pending_orgs(ctx: Context, inp: Input) -> list[Message]:
     """Organizations waiting for this certifier, oldest first, as cards with the decision buttons."""
-    if not has_role(ctx.member, CERTIFIERS):
-        return [ui.text(_("cert.not_allowed"), menu_chips(ctx))]
     assert ctx.member is not None
     candidates = ctx.session.scalars(
         select(Organization).where(Organization.status == OrgStatus.PENDING)
@@ -189,7 +172,9 @@ def register(router: Router) -> None:
     router.flow(REGISTER_ORG)
     router.flow(REJECT_ORG)
     router.command("register_org", start_register_org,
-                   ["ลงทะเบียนองค์กร", "register organization", "register org", "องค์กรใหม่"], starts_flow=True)
-    router.command("pending_orgs", pending_orgs, ["รอรับรอง", "รายการรอรับรอง", "pending"])
+                   ["ลงทะเบียนองค์กร", "register organization", "register org", "องค์กรใหม่"], starts_flow=True,
+                   requires=registered)
+    router.command("pending_orgs", pending_orgs, ["รอรับรอง", "รายการรอรับรอง", "pending"],
+                   requires=role(*CERTIFIERS, refusal=N_("cert.not_allowed")))
     router.action("org.approve", approve)
     router.action("org.reject", start_reject)

@@ -9,8 +9,9 @@ from ..context import Context, Input
 from ..i18n import N_, _, set_locale
 from ..erasure import erase_member
 from ..models import Organization, Role
+from ..refusal import registered
 from ..router import Router
-from .menu import menu_chips, require_registered
+from .menu import menu_chips
 
 STATUS_KEYS = {"pending": N_("org.status_pending"), "certified": N_("org.status_certified"),
                "rejected": N_("org.status_rejected")}
@@ -21,9 +22,6 @@ MAX_ORGS_SHOWN = 10
 
 
 def my_info(ctx: Context, inp: Input) -> list[Message]:
-    blocked = require_registered(ctx)
-    if blocked:
-        return blocked
     member = ctx.member
     assert member is not None
     locale = ctx.locale
@@ -91,7 +89,8 @@ def keep_data(ctx: Context, inp: Input) -> list[Message]:
 
 
 def register(router: Router) -> None:
-    router.command("my_info", my_info, ["ข้อมูลของฉัน", "my info", "ข้อมูล", "profile", "โปรไฟล์"])
+    router.command("my_info", my_info, ["ข้อมูลของฉัน", "my info", "ข้อมูล", "profile", "โปรไฟล์"],
+                   requires=registered)
     router.command("language", choose_language, ["ภาษา", "language", "เปลี่ยนภาษา", "ภาษาอังกฤษ", "english"])
     router.command("erase", ask_erase, ["ลบข้อมูลของฉัน", "delete my data", "ลบข้อมูล"])
     router.action("lang", set_language)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import postback, thai, ui
 from ..context import Context, Input
-from ..flows.engine import Flow, FlowAbort
+from ..flows.engine import Flow
 from ..flows.media import Photos
 from ..flows.steps import Amount, Choice, DateStep, LocationStep, Number, Option, Text
 from ..i18n import N_, _, current_locale, use_locale
@@ -27,9 +27,10 @@ from ..models import (
     StrategicIssue,
 )
 from ..models.reports import reporting_orgs
+from ..refusal import Refusal, registered
 from ..reminders import month_bounds
 from ..router import Router
-from .menu import menu_chips, require_registered
+from .menu import menu_chips
 
 CHANGE_WINDOW = timedelta(days=7)  # an author may correct or withdraw a report this long after sending it
 MAX_PHOTOS = 5
@@ -109,15 +110,15 @@ def _no_budget(ctx: Context, answers: dict[str, Any]) -> bool:
 # ---- saving ---------------------------------------------------------------------------
 
 
-def _change_refusal(ctx: Context, report: ActivityReport | None) -> str | None:
-    """Why this member may not change this report now, or None. Checked on every action and on save."""
+def _check_may_change(ctx: Context, report: ActivityReport | None) -> ActivityReport:
+    """The report, if this member may still change it (else Refusal). Checked on every action and on save."""
     if report is None or ctx.member is None or report.author_id != ctx.member.id:
-        return _("report.not_yours")
+        raise Refusal(_("report.not_yours"))
     if report.withdrawn_at is not None:
-        return _("report.already_withdrawn")
+        raise Refusal(_("report.already_withdrawn"))
     if ctx.now - report.created_at > CHANGE_WINDOW:
-        return _("report.too_old", days=CHANGE_WINDOW.days)
-    return None
+        raise Refusal(_("report.too_old", days=CHANGE_WINDOW.days))
+    return report
 
 
 def _allowed_org(ctx: Context, raw_id: Any) -> Organization | None:
@@ -162,14 +163,11 @@ def _save_report(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     assert member is not None
     org = _allowed_org(ctx, answers.get("org"))
     if org is None:
-        raise FlowAbort(_("report.org_not_allowed"))
+        raise Refusal(_("report.org_not_allowed"))
     correcting = answers.get("report_id") is not None
     if correcting:
-        report = ctx.session.get(ActivityReport, int(answers["report_id"]), with_for_update=True)
-        refusal = _change_refusal(ctx, report)
-        if refusal:
-            raise FlowAbort(refusal)
-        assert report is not None
+        report = _check_may_change(
+            ctx, ctx.session.get(ActivityReport, int(answers["report_id"]), with_for_update=True))
     else:
         report = ActivityReport(author_id=member.id)  # added once filled in: queries below autoflush
 
@@ -178,7 +176,7 @@ def _save_report(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     if budget and source is None:
         # The engine asks for the source whenever a budget is given; this guards the
         # invariant anyway (a budget is never saved without its source).
-        raise FlowAbort(_("report.need_budget_source"), end=False)
+        raise Refusal(_("report.need_budget_source"), end_flow=False)
     issue = ctx.session.scalar(select(StrategicIssue).where(StrategicIssue.code == answers.get("issue")))
     location = answers.get("location") or {}
 
@@ -234,9 +232,6 @@ REPORT = Flow(
 
 
 def start_report(ctx: Context, inp: Input) -> list[Message]:
-    blocked = require_registered(ctx)
-    if blocked:
-        return blocked
     orgs = _my_orgs(ctx)
     if not orgs:
         return [ui.text(_("report.no_org"), menu_chips(ctx))]  # the menu offers "register an org"
@@ -270,9 +265,6 @@ def _report_bubble(ctx: Context, report: ActivityReport):
 
 
 def my_reports(ctx: Context, inp: Input) -> list[Message]:
-    blocked = require_registered(ctx)
-    if blocked:
-        return blocked
     assert ctx.member is not None
     reports = ctx.session.scalars(
         select(ActivityReport)
@@ -287,23 +279,16 @@ def my_reports(ctx: Context, inp: Input) -> list[Message]:
     return [ui.text(_("report.mine_intro", n=shown)), ui.with_chips(carousel, menu_chips(ctx))]
 
 
-def _load_for_change(ctx: Context, inp: Input) -> ActivityReport | str:
+def _load_for_change(ctx: Context, inp: Input) -> ActivityReport:
     """The report named by the button, if this member may still change it (postbacks carry only the id)."""
     report = ctx.session.get(ActivityReport, inp.data["id"], with_for_update=True)
     if report is None or ctx.member is None or report.author_id != ctx.member.id:
-        return _("common.unknown_button")  # a forged id: the same answer whether or not the row exists
-    refusal = _change_refusal(ctx, report)
-    if refusal is not None:
-        return refusal
-    assert report is not None
-    return report
+        raise Refusal(_("common.unknown_button"))  # a forged id: the same answer whether or not the row exists
+    return _check_may_change(ctx, report)
 
 
 def edit_report(ctx: Context, inp: Input) -> list[Message]:
-    found = _load_for_change(ctx, inp)
-    if isinstance(found, str):
-        return [ui.text(found, menu_chips(ctx))]
-    report = found
+    report = _load_for_change(ctx, inp)
     answers: dict[str, Any] = {
         "report_id": report.id,
         "org": str(report.organization_id),
@@ -323,10 +308,7 @@ def edit_report(ctx: Context, inp: Input) -> list[Message]:
 
 
 def ask_withdraw(ctx: Context, inp: Input) -> list[Message]:
-    found = _load_for_change(ctx, inp)
-    if isinstance(found, str):
-        return [ui.text(found, menu_chips(ctx))]
-    report = found
+    report = _load_for_change(ctx, inp)
     return [ui.card(
         _("report.withdraw_title"), _report_rows(report, ctx.locale), note=_("report.withdraw_note"),
         buttons=[ui.button(_("report.withdraw_confirm"), postback.encode(a="report.withdraw_do", id=report.id),
@@ -335,11 +317,9 @@ def ask_withdraw(ctx: Context, inp: Input) -> list[Message]:
 
 
 def do_withdraw(ctx: Context, inp: Input) -> list[Message]:
-    found = _load_for_change(ctx, inp)
-    if isinstance(found, str):
-        return [ui.text(found, menu_chips(ctx))]
-    found.withdrawn_at = ctx.now
-    return [ui.text(_("report.withdrawn", name=found.organization.name), menu_chips(ctx))]
+    report = _load_for_change(ctx, inp)
+    report.withdrawn_at = ctx.now
+    return [ui.text(_("report.withdrawn", name=report.organization.name), menu_chips(ctx))]
 
 
 def keep_report(ctx: Context, inp: Input) -> list[Message]:
@@ -372,8 +352,9 @@ def resume_reminders(ctx: Context, inp: Input) -> list[Message]:
 
 def register(router: Router) -> None:
     router.flow(REPORT)
-    router.command("report", start_report, ["รายงาน", "รายงานกิจกรรม", "report", "ส่งรายงาน"], starts_flow=True)
-    router.command("my_reports", my_reports, ["รายงานของฉัน", "my reports"])
+    router.command("report", start_report, ["รายงาน", "รายงานกิจกรรม", "report", "ส่งรายงาน"], starts_flow=True,
+                   requires=registered)
+    router.command("my_reports", my_reports, ["รายงานของฉัน", "my reports"], requires=registered)
     router.command("stop_reminders", stop_reminders, ["หยุดเตือน", "stop reminders", "ไม่ต้องเตือน"])
     router.command("resume_reminders", resume_reminders, ["เตือนอีกครั้ง", "resume reminders", "เปิดเตือน"])
     router.action("report.edit", edit_report)

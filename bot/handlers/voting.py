@@ -16,7 +16,7 @@ from .. import assembly, digests, postback, thai, ui
 from ..assembly import Cast
 from ..cards import assembly as cards
 from ..context import Context, Input
-from ..flows.engine import Flow, FlowAbort
+from ..flows.engine import Flow
 from ..flows.steps import Answer, Choice, DateStep, DateTime, Number, Option, Outcome, Retry, StepView, Text
 from ..i18n import N_, _
 from ..models import (
@@ -29,6 +29,7 @@ from ..models import (
     Role,
 )
 from ..models.assembly import MAX_DESCRIPTION, MAX_OPTION_LABEL, MAX_OPTIONS
+from ..refusal import Refusal, guard
 from ..roles import has_role
 from ..router import Router
 from .menu import menu_chips
@@ -95,10 +96,12 @@ def my_ballots(ctx: Context, inp: Input) -> list[Message]:
 # ---- results (delegates and the secretariat) --------------------------------------------------
 
 
+RESULT_READERS = guard(lambda ctx: assembly.is_assembly_secretariat(ctx.member) or has_role(ctx.member, Role.DELEGATE),
+                       N_("vote.results_not_allowed"))
+
+
 def results(ctx: Context, inp: Input) -> list[Message]:
     """Results of the latest closed items. Aggregates only: the same for every reader."""
-    if not (assembly.is_assembly_secretariat(ctx.member) or has_role(ctx.member, Role.DELEGATE)):
-        return [ui.text(_("vote.results_not_allowed"), menu_chips(ctx))]
     items = ctx.session.scalars(select(AgendaItem).where(AgendaItem.status == ItemStatus.CLOSED)
                                 .order_by(AgendaItem.closed_at.desc(), AgendaItem.id.desc()).limit(MAX_CARDS)).all()
     if not items:
@@ -113,10 +116,8 @@ def results(ctx: Context, inp: Input) -> list[Message]:
 # ---- the secretariat: overview and actions ----------------------------------------------------
 
 
-def _refuse_unless_secretariat(ctx: Context) -> list[Message] | None:
-    if not assembly.is_assembly_secretariat(ctx.member):
-        return [ui.text(_("vote.secretariat_only"), menu_chips(ctx))]
-    return None
+# Every secretariat command and action declares it (and saving checks it again), whatever the button said.
+SECRETARIAT = guard(lambda ctx: assembly.is_assembly_secretariat(ctx.member), N_("vote.secretariat_only"))
 
 
 STATUS_TEXT = {ItemStatus.SCHEDULED: N_("vote.status_scheduled"), ItemStatus.OPEN: N_("vote.status_open"),
@@ -155,9 +156,6 @@ def item_card(ctx: Context, item: AgendaItem) -> FlexMessage:
 
 
 def assembly_overview(ctx: Context, inp: Input) -> list[Message]:
-    refused = _refuse_unless_secretariat(ctx)
-    if refused:
-        return refused
     session = ctx.session.scalar(select(AssemblySession).order_by(AssemblySession.held_on.desc(),
                                                                   AssemblySession.id.desc()))
     chips = [ui.Chip(_("vote.new_session"), postback.encode(cmd="assembly_new_session")),
@@ -175,13 +173,10 @@ def assembly_overview(ctx: Context, inp: Input) -> list[Message]:
     return [ui.text(intro), ui.with_chips(message, chips)]
 
 
-def _item_for_secretariat(ctx: Context, inp: Input) -> AgendaItem | list[Message]:
-    refused = _refuse_unless_secretariat(ctx)
-    if refused:
-        return refused
+def _item(ctx: Context, inp: Input) -> AgendaItem:
     item = ctx.session.get(AgendaItem, inp.data["id"])
     if item is None:
-        return [ui.text(_("common.unknown_button"), menu_chips(ctx))]
+        raise Refusal(_("common.unknown_button"))
     return item
 
 
@@ -196,10 +191,7 @@ def _confirm(ctx: Context, inp: Input, item: AgendaItem, action: str, question: 
 
 
 def open_now(ctx: Context, inp: Input) -> list[Message]:
-    found = _item_for_secretariat(ctx, inp)
-    if not isinstance(found, AgendaItem):
-        return found
-    item = found
+    item = _item(ctx, inp)
     if item.status is not ItemStatus.SCHEDULED:
         return [ui.text(_("vote.cannot_open", title=item.title, status=_(STATUS_TEXT[item.status])))]
     if item.closes_at <= ctx.now:
@@ -213,10 +205,7 @@ def open_now(ctx: Context, inp: Input) -> list[Message]:
 
 
 def close_now(ctx: Context, inp: Input) -> list[Message]:
-    found = _item_for_secretariat(ctx, inp)
-    if not isinstance(found, AgendaItem):
-        return found
-    item = found
+    item = _item(ctx, inp)
     if item.status is not ItemStatus.OPEN:
         return [ui.text(_("vote.cannot_close", title=item.title, status=_(STATUS_TEXT[item.status])))]
     asked = _confirm(ctx, inp, item, "vote.close", N_("vote.confirm_close"))
@@ -233,10 +222,7 @@ def close_now(ctx: Context, inp: Input) -> list[Message]:
 
 
 def withdraw(ctx: Context, inp: Input) -> list[Message]:
-    found = _item_for_secretariat(ctx, inp)
-    if not isinstance(found, AgendaItem):
-        return found
-    item = found
+    item = _item(ctx, inp)
     if item.status not in (ItemStatus.SCHEDULED, ItemStatus.OPEN):
         return [ui.text(_("vote.cannot_withdraw", title=item.title, status=_(STATUS_TEXT[item.status])))]
     asked = _confirm(ctx, inp, item, "vote.withdraw", N_("vote.confirm_withdraw"))
@@ -248,10 +234,7 @@ def withdraw(ctx: Context, inp: Input) -> list[Message]:
 
 
 def show_result(ctx: Context, inp: Input) -> list[Message]:
-    found = _item_for_secretariat(ctx, inp)
-    if not isinstance(found, AgendaItem):
-        return found
-    item = found
+    item = _item(ctx, inp)
     if item.status is not ItemStatus.CLOSED:
         # No counts per option before the close: a running score could sway who has not voted.
         voted, eligible = assembly.turnout(ctx.session, item)
@@ -267,10 +250,7 @@ def _name(member_id: int, full: str | None, display: str | None) -> str:
 
 def show_voters(ctx: Context, inp: Input) -> list[Message]:
     """Who has voted (any ballot) and, for an open ballot only, who voted what."""
-    found = _item_for_secretariat(ctx, inp)
-    if not isinstance(found, AgendaItem):
-        return found
-    item = found
+    item = _item(ctx, inp)
     voters = ctx.session.execute(
         select(Member.id, Member.full_name, Member.display_name, Ballot.voted_at.is_not(None))
         .join(Ballot, Ballot.member_id == Member.id).where(Ballot.item_id == item.id).order_by(Member.id)).all()
@@ -296,12 +276,6 @@ def show_voters(ctx: Context, inp: Input) -> list[Message]:
 # ---- the secretariat: setting up, by chat ------------------------------------------------------
 
 
-def _require_secretariat_at_save(ctx: Context) -> None:
-    # Checked again when saving: the role may have been revoked while the flow was open.
-    if not assembly.is_assembly_secretariat(ctx.member):
-        raise FlowAbort(_("vote.secretariat_only"))
-
-
 def _after_save_chips() -> list[ui.Chip]:
     """After saving a session or an item, the secretariat usually adds another item."""
     return [ui.Chip(_("vote.new_item"), postback.encode(cmd="assembly_new_item")),
@@ -309,7 +283,7 @@ def _after_save_chips() -> list[ui.Chip]:
 
 
 def _save_session(ctx: Context, answers: dict[str, Any]) -> list[Message]:
-    _require_secretariat_at_save(ctx)
+    SECRETARIAT(ctx)  # again when saving: the role may have been revoked while the flow was open
     assert ctx.member is not None
     session = AssemblySession(name=answers["name"], held_on=date.fromisoformat(answers["held_on"]),
                               place=answers["place"], created_by_id=ctx.member.id)
@@ -367,14 +341,14 @@ def _change_choices(ctx: Context, answers: dict[str, Any]) -> list[Option]:
 
 
 def _save_item(ctx: Context, answers: dict[str, Any]) -> list[Message]:
-    _require_secretariat_at_save(ctx)
+    SECRETARIAT(ctx)  # again when saving: the role may have been revoked while the flow was open
     assert ctx.member is not None
     session = ctx.session.get(AssemblySession, int(answers["session"]))
     if session is None:
-        raise FlowAbort(_("vote.item_not_found"))
+        raise Refusal(_("vote.item_not_found"))
     opens, closes = datetime.fromisoformat(answers["opens_at"]), datetime.fromisoformat(answers["closes_at"])
     if closes <= opens or closes <= ctx.now:
-        raise FlowAbort(_("vote.when_before_open"), end=False)
+        raise Refusal(_("vote.when_before_open"), end_flow=False)
     custom = answers.get("custom_options") if answers["options_kind"] == "custom" else None
     abstain = assembly.DEFAULT_ABSTAIN
     if custom:
@@ -421,16 +395,10 @@ NEW_ITEM = Flow(
 
 
 def start_new_session(ctx: Context, inp: Input) -> list[Message]:
-    refused = _refuse_unless_secretariat(ctx)
-    if refused:
-        return refused
     return ctx.flows.start(ctx, "assembly_session")
 
 
 def start_new_item(ctx: Context, inp: Input) -> list[Message]:
-    refused = _refuse_unless_secretariat(ctx)
-    if refused:
-        return refused
     if ctx.session.scalar(select(AssemblySession.id).limit(1)) is None:
         return [ui.text(_("vote.no_session"), [ui.Chip(_("vote.new_session"), postback.encode(cmd="assembly_new_session"))])]
     return ctx.flows.start(ctx, "agenda_item")
@@ -440,13 +408,16 @@ def register(router: Router) -> None:
     router.flow(NEW_SESSION)
     router.flow(NEW_ITEM)
     router.command("my_ballots", my_ballots, ["บัตรของฉัน", "my ballots", "ลงคะแนน", "ballots", "vote"])
-    router.command("vote_results", results, ["ผลโหวต", "ผลการลงคะแนน", "results", "vote results"])
-    router.command("assembly", assembly_overview, ["สมัชชา", "assembly", "วาระสมัชชา"])
-    router.command("assembly_new_session", start_new_session, ["สร้างสมัชชา", "new assembly"], starts_flow=True)
-    router.command("assembly_new_item", start_new_item, ["เพิ่มวาระ", "new agenda item"], starts_flow=True)
+    router.command("vote_results", results, ["ผลโหวต", "ผลการลงคะแนน", "results", "vote results"],
+                   requires=RESULT_READERS)
+    router.command("assembly", assembly_overview, ["สมัชชา", "assembly", "วาระสมัชชา"], requires=SECRETARIAT)
+    router.command("assembly_new_session", start_new_session, ["สร้างสมัชชา", "new assembly"], starts_flow=True,
+                   requires=SECRETARIAT)
+    router.command("assembly_new_item", start_new_item, ["เพิ่มวาระ", "new agenda item"], starts_flow=True,
+                   requires=SECRETARIAT)
     router.action("vote", vote)
-    router.action("vote.open", open_now)
-    router.action("vote.close", close_now)
-    router.action("vote.withdraw", withdraw)
-    router.action("vote.result", show_result)
-    router.action("vote.voters", show_voters)
+    router.action("vote.open", open_now, requires=SECRETARIAT)
+    router.action("vote.close", close_now, requires=SECRETARIAT)
+    router.action("vote.withdraw", withdraw, requires=SECRETARIAT)
+    router.action("vote.result", show_result, requires=SECRETARIAT)
+    router.action("vote.voters", show_voters, requires=SECRETARIAT)
