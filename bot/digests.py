@@ -136,10 +136,18 @@ def compute(session: Session, kind: ScopeKind, code: str, period: tuple[date, da
             select(Organization.name, Organization.created_at).where(pending)
             .order_by(Organization.created_at, Organization.id).limit(OLDEST_PENDING))]
 
+    # Every aggregate below reads only the period's live reports, from the covering partial index
+    # ix_activity_reports_live_created (bot/models/groups.py): count(*) rather than count(id), so no
+    # column outside it is needed. The organizations are joined only for what needs them: the
+    # province of each report, and a scope narrower than the nation.
     reported = and_(ActivityReport.created_at >= start, ActivityReport.created_at < end,
                     ActivityReport.withdrawn_at.is_(None))
+
+    def scoped(query):  # type: ignore[no-untyped-def]
+        return query if scope.is_national else query.join(ActivityReport.organization).where(org_scope)
+
     by_province = (
-        select(Organization.province_id, func.count(ActivityReport.id),
+        select(Organization.province_id, func.count(),
                func.coalesce(func.sum(ActivityReport.participants), 0),
                func.coalesce(func.sum(ActivityReport.budget), 0))
         .join(ActivityReport.organization).where(reported, org_scope)
@@ -152,20 +160,23 @@ def compute(session: Session, kind: ScopeKind, code: str, period: tuple[date, da
     digest.provinces = sorted(rows, key=lambda p: (-p.reports, p.name))
 
     issue_name = StrategicIssue.short_en if locale == "en" else StrategicIssue.short_th
-    by_issue = (
-        select(ActivityReport.issue_id, func.count(ActivityReport.id),
-               func.coalesce(func.sum(ActivityReport.participants), 0))
-        .join(ActivityReport.organization).where(reported, org_scope).group_by(ActivityReport.issue_id))
+    by_issue = scoped(
+        select(ActivityReport.issue_id, func.count(), func.coalesce(func.sum(ActivityReport.participants), 0))
+        .where(reported)).group_by(ActivityReport.issue_id)
     issue_names = {iid: name for iid, name in session.execute(select(StrategicIssue.id, issue_name))}
     digest.issues = sorted(
         ((issue_names.get(iid) or _("digest.issue_none"), int(n), int(people))
          for iid, n, people in session.execute(by_issue)), key=lambda t: (-t[1], t[0]))
 
-    counts = (select(ActivityReport.organization_id.label("org_id"), func.count(ActivityReport.id).label("n"))
-              .join(ActivityReport.organization).where(reported, org_scope)
-              .group_by(ActivityReport.organization_id).subquery())
+    # The top organizations: counted per organization, then only those counting at least as many
+    # as the TOP_ORGS-th (ties included, so the name order among equals stays exact) are joined to
+    # their names, instead of joining every organization that reported to sort them all.
+    counts = (scoped(select(ActivityReport.organization_id.label("org_id"), func.count().label("n"))
+                     .where(reported)).group_by(ActivityReport.organization_id).cte("org_counts"))
+    cutoff = select(counts.c.n).order_by(counts.c.n.desc()).offset(TOP_ORGS - 1).limit(1).scalar_subquery()
     digest.top_orgs = [(name, int(n)) for name, n in session.execute(
         select(Organization.name, counts.c.n).join(counts, counts.c.org_id == Organization.id)
+        .where(counts.c.n >= func.coalesce(cutoff, 0))
         .order_by(counts.c.n.desc(), Organization.name).limit(TOP_ORGS))]
 
     month_start = today.replace(day=1)
@@ -183,8 +194,11 @@ def compute(session: Session, kind: ScopeKind, code: str, period: tuple[date, da
         select(province_label).where(in_scope(Province.id, scope), ~reported_this_month)
         .order_by(province_label)))
 
+    # Ballots are counted for open items only, not grouped over every ballot of every assembly.
     voted = (select(Ballot.item_id, func.count(Ballot.id).label("voted"))
-             .where(Ballot.voted_at.is_not(None)).group_by(Ballot.item_id).subquery())
+             .join(AgendaItem, AgendaItem.id == Ballot.item_id)
+             .where(AgendaItem.status == ItemStatus.OPEN, Ballot.voted_at.is_not(None))
+             .group_by(Ballot.item_id).subquery())
     digest.open_votes = [(title, int(n or 0), int(eligible or 0)) for title, n, eligible in session.execute(
         select(AgendaItem.title, voted.c.voted, AgendaItem.eligible_count)
         .outerjoin(voted, voted.c.item_id == AgendaItem.id)

@@ -180,26 +180,42 @@ def json_size(node: Any) -> int:
     return len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
-def fits_carousel(bubbles: Sequence[FlexBubble]) -> bool:
+def _envelope_size() -> int:
+    """Bytes of an empty carousel, {"type":"carousel","contents":[]}: each bubble adds its own size
+    and a comma, so a carousel is measured from its bubbles' sizes without serializing it again."""
+    return json_size(FlexCarousel(contents=[]))
+
+
+def bubble_sizes(bubbles: Sequence[FlexBubble]) -> list[int]:
+    """Each bubble's JSON size, measured once (serializing a Flex tree is the costly part of building
+    a big carousel: pass these to fits_carousel and carousel rather than measuring again)."""
+    return [json_size(b) for b in bubbles]
+
+
+def fits_carousel(bubbles: Sequence[FlexBubble], sizes: Sequence[int] | None = None) -> bool:
     """Whether all these bubbles make one carousel LINE accepts (count and bytes)."""
-    return (1 <= len(bubbles) <= CAROUSEL_BUBBLES and all(json_size(b) <= BUBBLE_BYTES for b in bubbles)
-            and json_size(FlexCarousel(contents=list(bubbles))) <= CAROUSEL_BYTES)
+    if not 1 <= len(bubbles) <= CAROUSEL_BUBBLES:
+        return False
+    sizes = bubble_sizes(bubbles) if sizes is None else sizes
+    return (all(size <= BUBBLE_BYTES for size in sizes)
+            and _envelope_size() + sum(sizes) + len(sizes) - 1 <= CAROUSEL_BYTES)
 
 
 def carousel(alt_text: str, bubbles: Sequence[FlexBubble], *,
-             max_bubbles: int = CAROUSEL_BUBBLES) -> tuple[FlexMessage, int]:
+             max_bubbles: int = CAROUSEL_BUBBLES, sizes: Sequence[int] | None = None) -> tuple[FlexMessage, int]:
     """The one carousel builder: the first bubbles, in order, that fit LINE's count and byte limits.
 
     Returns the message and how many bubbles it holds, so the caller can say "showing n of m".
     Cutting stops at the first bubble that does not fit (a later, smaller one is not slipped in:
     the shown ones stay the first n). A first bubble that alone breaks the limits is a builder bug
     (texts are truncated where bubbles are made), so it raises rather than send what LINE refuses.
+    `sizes`, when given, are the bubbles' JSON sizes (bubble_sizes) already measured by the caller.
     """
     limit = min(max_bubbles, CAROUSEL_BUBBLES)
     kept: list[FlexBubble] = []
-    total = json_size(FlexCarousel(contents=[]))  # the envelope: {"type":"carousel","contents":[]}
-    for bubble in bubbles[:limit]:
-        size = json_size(bubble)
+    total = _envelope_size()
+    for i, bubble in enumerate(bubbles[:limit]):
+        size = json_size(bubble) if sizes is None else sizes[i]
         added = size + (1 if kept else 0)  # the comma between bubbles
         if size > BUBBLE_BYTES or total + added > CAROUSEL_BYTES:
             break

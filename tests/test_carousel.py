@@ -86,3 +86,15 @@ def test_a_first_bubble_over_the_limit_is_a_builder_bug():
 
     with pytest.raises(ValueError):
         ui.carousel("x", [padded(31 * 1024)])
+
+
+def test_sizes_measured_once_give_the_same_answers():
+    """Callers that measured their bubbles (ui.bubble_sizes) pass the sizes: same cut, same verdict."""
+    bubbles = [bubble("ก" * 2000) for _ in range(12)]  # together over the 50 KB carousel budget
+    sizes = ui.bubble_sizes(bubbles)
+    assert sizes == [ui.json_size(b) for b in bubbles]
+    for n in (1, 5, 12):
+        assert ui.fits_carousel(bubbles[:n], sizes[:n]) == ui.fits_carousel(bubbles[:n])
+    message, shown = ui.carousel("alt", bubbles, sizes=sizes)
+    assert (message.to_dict(), shown) == tuple((m.to_dict(), s) for m, s in [ui.carousel("alt", bubbles)])[0]
+    assert shown < 12 and ui.json_size(message.contents) <= ui.CAROUSEL_BYTES

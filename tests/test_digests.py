@@ -266,3 +266,26 @@ def test_certification_requests_and_results_reach_groups_bound_for_them(fixture,
     text = "\n".join(t for m in emulator.messages_for(NORTH_GROUP) for t in texts_in(m))
     assert "กองทุนสวัสดิการชุมชนหนองหอย" in text and "รับรองแผนงานปี 2570" in text
     assert emulator.messages_for(BANGKOK_GROUP) == []
+
+
+def test_render_serializes_each_bubble_once(monkeypatch):
+    """Fitting the carousel measures every bubble's JSON once (the costly part of rendering), not
+    once per check: the fixed bubbles before the loop, the province pages per try, none again."""
+    from bot import ui
+    from bot.i18n import use_locale
+
+    d = digests.Digest("ทั่วประเทศ", digests.daily_period(TODAY), new_members=3, new_orgs=12, pending=4000,
+                       pending_oldest=[(f"สภาองค์กรชุมชนตำบล {n}", 390) for n in range(5)],
+                       provinces=[digests.ProvinceLine(f"จังหวัด{n}", 1300 + n, 130_000 + n, Decimal(32_000_000 + n))
+                                  for n in range(77)],
+                       issues=[(f"ประเด็น{n}", 10_000, 1_000_000) for n in range(12)],
+                       top_orgs=[(f"สภาองค์กรชุมชนตำบล {n}", 9) for n in range(5)], scope_province_count=77)
+    measured: list[object] = []
+    real = ui.json_size
+    monkeypatch.setattr(ui, "json_size", lambda node: measured.append(node) or real(node))
+    with use_locale("th"):
+        message = render(d, weekly=False, locale="th")
+    bubbles = message.contents.contents
+    assert len(bubbles) == 6  # it fits at the first try: every province shown
+    assert sum(1 for node in measured if getattr(node, "type", None) == "bubble") == len(bubbles)
+    assert real(message.contents) <= ui.CAROUSEL_BYTES

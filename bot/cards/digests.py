@@ -127,12 +127,17 @@ def render(digest: Digest, *, weekly: bool, locale: str) -> FlexMessage:
     fixed_head = [_overview(digest, title, subtitle, locale)]
     fixed_tail = [b for b in (_issues_bubble(digest, _("digest.by_issue"), locale),
                               _silent_bubble(digest, _("digest.silent"), locale)) if b is not None]
+    # Each bubble is serialized once to be measured (that is most of the cost): the fixed ones
+    # before the loop, the province pages once per try, and the sizes go on to ui.carousel.
+    fixed_sizes = ui.bubble_sizes(fixed_head + fixed_tail)
+    head_sizes, tail_sizes = fixed_sizes[:len(fixed_head)], fixed_sizes[len(fixed_head):]
     shown = len(digest.provinces)
     while True:
         provinces = _province_bubbles(digest, _("digest.by_province"), locale, shown) if digest.provinces else []
         bubbles = fixed_head + provinces + fixed_tail
-        if ui.fits_carousel(bubbles) or shown == 0:
+        sizes = head_sizes + ui.bubble_sizes(provinces) + tail_sizes
+        if ui.fits_carousel(bubbles, sizes) or shown == 0:
             break
         shown = max(0, shown - 10)
-    message, _kept = ui.carousel(alt, bubbles)
+    message, _kept = ui.carousel(alt, bubbles, sizes=sizes)
     return message
