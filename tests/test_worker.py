@@ -308,7 +308,7 @@ def test_two_workers_one_scheduler_and_failover_on_sigterm(services, settings, t
         second = _start_worker(settings, logs[1])
         # Let the second worker come up and contend for a few lease rounds.
         wait_for(lambda: "worker" in logs[1].read_text() and "started" in logs[1].read_text(),
-                 what="the second worker")
+                 timeout=45, what="the second worker")
         time.sleep(3)
         ticks = runs(services, "tick")
         assert {_pid(r) for r in ticks} == {first.pid}  # only the leader fires
