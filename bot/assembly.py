@@ -1,7 +1,7 @@
 """The national assembly's rules: who may vote, opening, casting, closing, counting, reminding.
 
 Functions here take a session and "now" and do one thing to the database (plus the outbox rows
-that go with it, in the same transaction); the chat handlers (handlers/voting.py), the CLI and the
+that go with it, in the same transaction); the chat handlers (handlers/assembly.py), the CLI and the
 scheduler's jobs all call them, so a rule lives in one place.
 
 Privacy of secret ballots (see models/assembly.py for the schema side): nothing in this module

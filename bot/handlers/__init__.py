@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from ..router import Router
-from . import groups, meetings, menu, organizations, profile, registration, reports, voting
+from . import assembly, groups, meetings, menu, organizations, profile, registration, reports
 
-MODULES = (menu, registration, organizations, profile, groups, reports, voting, meetings)
+MODULES = (menu, registration, organizations, profile, groups, reports, assembly, meetings)
 
 
 def build_router() -> Router:

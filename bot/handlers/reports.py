@@ -12,10 +12,10 @@ from sqlalchemy.orm import selectinload
 from .. import postback, thai, ui
 from ..context import Context, Input
 from ..flows.engine import Flow
-from ..flows.media import Photos
+from ..flows.photo_step import Photos
 from ..flows.steps import Amount, Choice, DateStep, LocationStep, Number, Option, Text
 from ..i18n import N_, _, current_locale, use_locale
-from ..media import store_report_photo
+from ..photos import store_report_photo
 from ..models import (
     ActivityReport,
     ActivityType,

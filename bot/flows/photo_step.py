@@ -12,7 +12,7 @@ from typing import Any
 from .. import thai
 from ..context import Context, Input
 from ..i18n import N_, _
-from ..media import PhotoRejected, StoredPhoto
+from ..photos import PhotoRejected, StoredPhoto
 from ..ui import Chip
 from .steps import Answer, Outcome, Redraw, Retry, Step, StepView
 
