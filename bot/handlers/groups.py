@@ -16,6 +16,7 @@ from ..i18n import N_, _, set_locale
 from ..lineport import GROUP_SUMMARY
 from ..models import BoundGroup, Member, Province, Role
 from ..scopes import Scope, ScopeError
+from ..refusal import Refusal
 from ..router import Router
 
 BINDER_ROLES = (Role.COORDINATOR, Role.SECRETARIAT, Role.ADMIN)
@@ -110,10 +111,10 @@ def bind(ctx: Context, inp: Input) -> list[Message]:
         return [ui.text(_("group.bind_groups_only"))]
     member = actor(ctx)
     if not binder_grants(member):
-        return [ui.text(_("group.bind_refused"))]
+        raise Refusal(_("group.bind_refused"))
     assert member is not None
     if group is not None and not can_bind(ctx, member, Scope.of(group)):
-        return [ui.text(_("group.bind_out_of_scope"))]
+        raise Refusal(_("group.bind_out_of_scope"))
     chips = [ui.Chip(label, postback.encode(a="gbind", s=scope)) for scope, label in scope_options(ctx, member)]
     messages: list[Message] = [settings_card(ctx, group)] if group is not None else []
     return messages + [ui.text(_("group.bind_pick_scope"), chips)]
@@ -125,14 +126,14 @@ def bind_scope(ctx: Context, inp: Input) -> list[Message]:
         return []
     member = actor(ctx)
     if not binder_grants(member):
-        return [ui.text(_("group.bind_refused"))]
+        raise Refusal(_("group.bind_refused"))
     try:
         scope = scopes.resolve(ctx.session, inp.data["s"])
     except ScopeError:
-        return [ui.text(_("common.unknown_button"))]
+        raise Refusal(_("common.unknown_button"))
     if not can_bind(ctx, member, scope) or (
             group is not None and not can_bind(ctx, member, Scope.of(group))):
-        return [ui.text(_("group.bind_out_of_scope"))]
+        raise Refusal(_("group.bind_out_of_scope"))
     if group is None:
         summary = ctx.line.group_summary(ctx.chat_id)
         group = BoundGroup(line_group_id=ctx.chat_id, locale=member.locale or ctx.settings.default_locale,
@@ -154,9 +155,9 @@ def bind_scope(ctx: Context, inp: Input) -> list[Message]:
 def change_setting(ctx: Context, inp: Input) -> list[Message]:
     group = bound_group(ctx)
     if group is None:
-        return [ui.text(_("group.not_bound"))]
+        raise Refusal(_("group.not_bound"))
     if not can_bind(ctx, actor(ctx), Scope.of(group)):
-        return [ui.text(_("group.bind_refused"))]
+        raise Refusal(_("group.bind_refused"))
     key = inp.data["k"]
     if key == "lang":
         group.locale = "en" if group.locale == "th" else "th"
@@ -165,16 +166,16 @@ def change_setting(ctx: Context, inp: Input) -> list[Message]:
         column = RECEIVES[key][0]
         setattr(group, column, not getattr(group, column))
     else:
-        return [ui.text(_("common.unknown_button"))]
+        raise Refusal(_("common.unknown_button"))
     return [settings_card(ctx, group)]
 
 
 def unbind(ctx: Context, inp: Input) -> list[Message]:
     group = bound_group(ctx)
     if group is None:
-        return [ui.text(_("group.not_bound"))]
+        raise Refusal(_("group.not_bound"))
     if not can_bind(ctx, actor(ctx), Scope.of(group)):
-        return [ui.text(_("group.bind_refused"))]
+        raise Refusal(_("group.bind_refused"))
     ctx.session.delete(group)
     return [ui.text(_("group.unbound"))]
 
@@ -183,7 +184,7 @@ def summary(ctx: Context, inp: Input) -> list[Message]:
     """The digest so far today, as a reply (free), for anyone in a bound group."""
     group = bound_group(ctx)
     if group is None:
-        return [ui.text(_("group.not_bound"))]
+        raise Refusal(_("group.not_bound"))
     digest, message = digests.digest_for_group(ctx.session, group, weekly=False, now=ctx.now,
                                                tz=ctx.settings.timezone)
     return [ui.text(_("group.summary_empty"))] if digest.empty else [message]
