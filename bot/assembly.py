@@ -516,6 +516,7 @@ class Cast(str, Enum):
     NOT_OPEN = "not_open"
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"
+    CONFIRM = "confirm"  # a first vote on an item that allows no change: ask before recording it
 
 
 @dataclass
@@ -523,6 +524,26 @@ class CastResult:
     status: Cast
     item: AgendaItem | None = None
     option: int | None = None  # only for the voter's own reply
+
+
+def check_vote(session: Session, token: str, option: int, member: Member, now: datetime) -> CastResult | None:
+    """Before a tap is cast: its refusal, Cast.CONFIRM when it would be a first vote on an item that
+    allows no change (irreversible, so asked once more), or None when it may be cast at once.
+    A plain read: cast_vote makes every check again, under its lock, when the vote is cast."""
+    item = session.scalar(select(AgendaItem).where(AgendaItem.token == token)) if token else None
+    if item is None:
+        return CastResult(Cast.UNKNOWN)
+    if not 0 <= option < item.option_count:
+        return CastResult(Cast.UNKNOWN, item)
+    refused = _refusal(item, now)
+    if refused is not None:
+        return CastResult(refused, item)
+    ballot = session.scalar(select(Ballot).where(Ballot.item_id == item.id, Ballot.member_id == member.id))
+    if ballot is None or not member.active or member.erased_at is not None:
+        return CastResult(Cast.NOT_ELIGIBLE, item)
+    if item.allow_change or ballot.voted_at is not None:
+        return None  # changeable, or a repeat or change cast_vote answers (SAME, LOCKED)
+    return CastResult(Cast.CONFIRM, item, option)
 
 
 def cast_vote(session: Session, token: str, option: int, member: Member, now: datetime) -> CastResult:

@@ -117,8 +117,15 @@ class Dispatcher:
     def dispatch(self, ctx: Context, event: Event) -> list[Message]:
         ctx.flows = self.engine
         if ctx.source_type == "user":
-            return self._one_to_one(ctx, event)
+            return self._way_forward(ctx, self._one_to_one(ctx, event))
         return self._group(ctx, event)
+
+    def _way_forward(self, ctx: Context, messages: list[Message]) -> list[Message]:
+        """No dead ends in a 1:1 chat: a reply whose last message offers nothing to tap (a
+        cancel, a refusal, a plain answer) gets the menu chips, so there is always a next step."""
+        if messages and self.router.menu_chips and not ui.has_actions(messages[-1]):
+            ui.with_chips(messages[-1], self.router.menu_chips(ctx))
+        return messages
 
     def _one_to_one(self, ctx: Context, event: Event) -> list[Message]:
         member = self._member_for_update(ctx)
@@ -142,6 +149,8 @@ class Dispatcher:
         if inp.kind == "postback" and "a" in inp.data:
             return self._action(ctx, inp)
         state = self.engine.state_of(ctx)
+        if state is not None and self.engine.drop_if_offer_ignored(ctx, state, inp):
+            state = None  # the expired conversation was offered once and passed over
         if state is not None:
             command = self._menu_command(ctx, inp, in_flow=True)
             if command is not None:

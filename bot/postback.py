@@ -41,8 +41,9 @@ data                    fields                                 meaning
 ``a=report.withdraw``   ``id`` id (activity report)            author asks to withdraw
 ``a=report.withdraw_do````id`` id (activity report)            withdraw (confirmed)
 ``a=report.withdraw_keep`` –                                   keep it after all
-``a=vote``              ``b`` token (1-32 of A-Z a-z 0-9 _ -), a delegate's ballot button
-                        ``o`` int 0..9 (option index)
+``a=vote``              ``b`` token (1-32 of A-Z a-z 0-9 _ -), a delegate's ballot button; ``x=1`` =
+                        ``o`` int 0..9 (option index),         confirmed (an item that allows no
+                        ``x`` one of 1 (optional)              change asks first)
 ``a=vote.open``         ``id`` id (agenda item)                secretariat opens voting now
 ``a=vote.close``        ``id`` id, ``x`` one of 1 (optional)   close now; ``x=1`` = confirmed
 ``a=vote.withdraw``     ``id`` id, ``x`` one of 1 (optional)   withdraw the item; ``x=1`` = confirmed
@@ -149,7 +150,8 @@ ACTIONS: dict[str, dict[str, Field]] = {
     "report.withdraw": _id(),
     "report.withdraw_do": _id(),
     "report.withdraw_keep": {},
-    "vote": {"b": Field(pattern(_TOKEN)), "o": Field(integer(0, MAX_OPTIONS - 1))},
+    "vote": {"b": Field(pattern(_TOKEN)), "o": Field(integer(0, MAX_OPTIONS - 1)),
+             "x": Field(CONFIRMED, required=False)},
     "vote.open": _id(),
     "vote.close": {**_id(), "x": Field(CONFIRMED, required=False)},
     "vote.withdraw": {**_id(), "x": Field(CONFIRMED, required=False)},

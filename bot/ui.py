@@ -99,6 +99,18 @@ def with_chips(message: Message, chips: Sequence[Chip]) -> Message:
     return message
 
 
+def has_actions(message: Message) -> bool:
+    """Does the message offer something to tap (quick replies, a template's or a card's buttons)?"""
+    def walk(node: Any) -> bool:
+        if isinstance(node, dict):
+            return isinstance(node.get("action"), dict) or bool(node.get("actions")) \
+                or any(walk(v) for v in node.values())
+        if isinstance(node, list):
+            return any(walk(v) for v in node)
+        return False
+    return walk(message.to_dict())
+
+
 def attach_chips(messages: list[Message], chips: Sequence[Chip]) -> list[Message]:
     if messages and chips:
         with_chips(messages[-1], chips)

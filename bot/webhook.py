@@ -12,7 +12,7 @@ from linebot.v3.webhooks import Event
 from sqlalchemy import select
 from werkzeug.wsgi import get_input_stream
 
-from . import ui
+from . import postback, ui
 from .context import Context
 from .db import insert_or_skip
 from .i18n import _, use_locale
@@ -160,7 +160,11 @@ def handle_event(services: Services, dispatcher: Dispatcher, raw: dict[str, Any]
             # Nothing of this event was saved, so LINE's redelivery (or the person) can try again.
             log.exception("event %s (%s) failed; rolled back", event_id, event.type)
             if reply_token:
-                services.gateway.reply(reply_token, [ui.text(_("common.error_retry"))])
+                # Nothing can be read now (the transaction is gone), so the way forward is the
+                # menu and help, which need no data: never an apology with nothing to tap.
+                chips = [ui.Chip(_("menu.menu"), postback.encode(cmd="menu")),
+                         ui.Chip(_("menu.help"), postback.encode(cmd="help"))] if source_type == "user" else []
+                services.gateway.reply(reply_token, [ui.text(_("common.error_retry"), chips)])
             return []
 
     if messages and reply_token:

@@ -46,6 +46,7 @@ def test_every_shape_parses_typed_and_strays_are_refused():
     assert postback.parse("f=register_org&s=province&p=2") == {"f": "register_org", "s": "province", "p": 2}
     assert postback.parse("f=register_org&s=province&g=") == {"f": "register_org", "s": "province", "g": ""}
     assert postback.parse("a=vote&b=abc-_9&o=9") == {"a": "vote", "b": "abc-_9", "o": 9}
+    assert postback.parse("a=vote&b=abc&o=1&x=1") == {"a": "vote", "b": "abc", "o": 1, "x": "1"}  # confirmed
     assert postback.parse("a=rsvp&id=3&v=maybe") == {"a": "rsvp", "id": 3, "v": "maybe"}
     refused = [
         "", "no-equals-sign", "a=nope", "a=org.approve", "a=org.approve&id=1&zz=1",  # unknown, missing, extra
@@ -54,6 +55,7 @@ def test_every_shape_parses_typed_and_strays_are_refused():
         "c=jump", "c=back&sw=1", "cmd=" , "cmd=ลงทะเบียน", "a=consent&v=maybe", "a=lang&v=fr",
         f"a=vote&b=tok&o={MAX_OPTIONS}", "a=vote&b=&o=0", "a=vote&b=" + "x" * 33 + "&o=0",
         "a=rsvp&id=1&v=GOING", "a=gset&k=weekly2", "a=gbind&s=planet:1", "a=vote.close&id=1&x=2",
+        "a=vote&b=tok&o=0&x=2", "a=vote&b=tok&o=0&x=", "a=vote&b=tok&o=0&x=yes", "a=vote&b=tok&x=1",
         "f=register&s=x&v=1&x=done", "f=register&s=x&p=1000", "f=register&s=x&x=jump", "f=register",
         "f=register&s=x&v=" + "ก" * 201, "x" * 301,
     ]

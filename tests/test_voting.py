@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bot import assembly
+from bot import assembly, postback
 from bot.assembly import Outcome, decide
 from bot.cli import main
 from bot.models import (
@@ -30,6 +30,7 @@ from bot.models import (
 )
 from bot.roles import grant, revoke
 
+from .chat import actions_in
 from .chat import actions_in as _actions
 from .helpers import register
 
@@ -100,8 +101,18 @@ def cast(user, label):
         for action in actions_in(message):
             if action.get("label") == label and action["data"].startswith("a=vote&"):
                 user.postback(action["data"])
+                confirm_if_asked(user)
                 return
     raise AssertionError(f"no ballot with {label!r} for {user.user_id}")
+
+
+def confirm_if_asked(user) -> None:
+    """An item that allows no change asks once more; confirm (the same tap with x=1), in any language."""
+    replies = user.replies()
+    for action in actions_in(replies[-1]) if replies else []:
+        if action.get("data", "").startswith("a=vote&") and action["data"].endswith("&x=1"):
+            user.postback(action["data"])
+            return
 
 
 def votes_of(db, item) -> list[int]:
@@ -220,6 +231,90 @@ def test_no_change_when_not_allowed(chat, db, services):
     assert "เปลี่ยนคะแนนไม่ได้" in delegate.last_text()
     assert votes_of(db, item) == [1, 0, 0]
     assert db.scalar(select(func.count()).select_from(VoteChange)) == 0
+
+
+def _ballot_tap(user, label) -> str:
+    for message in reversed(user.all_messages()):
+        for action in actions_in(message):
+            if action.get("label") == label and action["data"].startswith("a=vote&"):
+                return action["data"]
+    raise AssertionError(f"no ballot with {label!r}")
+
+
+def test_a_vote_that_cannot_be_changed_is_confirmed_first(chat, db, services):
+    make_secretariat(chat, db)
+    (delegate,) = make_delegates(chat, db, DELEGATES[:1])
+    item = make_item(db, allow_change=False)
+    open_item(services, db, item)
+    taps = 0
+    delegate.postback(_ballot_tap(delegate, "เห็นด้วย"))
+    taps += 1
+    assert "ยืนยันเลือก «เห็นด้วย» ไหมคะ" in delegate.last_text()
+    assert delegate.chips() == ["ยืนยัน", "ยกเลิก"]
+    assert votes_of(db, item) == [0, 0, 0]  # nothing recorded before the confirmation
+    confirm = delegate.action("ยืนยัน")["data"]
+    assert postback.parse(confirm) == {"a": "vote", "b": item.token, "o": 0, "x": "1"}
+    delegate.tap("ยืนยัน")
+    taps += 1
+    assert taps == 2
+    assert "เปลี่ยนไม่ได้" in delegate.last_text()
+    assert votes_of(db, item) == [1, 0, 0]
+    # The confirmation again (a double tap): nothing changes, nothing is asked.
+    delegate.postback(confirm)
+    assert "ไม่มีอะไรเปลี่ยน" in delegate.last_text()
+    # A forged confirmation of another option after voting: refused, the vote stands.
+    delegate.postback(confirm.replace("o=0", "o=1"))
+    assert "เปลี่ยนคะแนนไม่ได้" in delegate.last_text()
+    assert votes_of(db, item) == [1, 0, 0]
+
+
+def test_cancelling_the_confirmation_records_nothing(chat, db, services):
+    make_secretariat(chat, db)
+    (delegate,) = make_delegates(chat, db, DELEGATES[:1])
+    item = make_item(db, allow_change=False)
+    open_item(services, db, item)
+    delegate.postback(_ballot_tap(delegate, "ไม่เห็นด้วย"))
+    delegate.tap("ยกเลิก")
+    assert votes_of(db, item) == [0, 0, 0]
+    assert actions_in(delegate.last_message())  # the ballots again, to choose anew
+    cast(delegate, "เห็นด้วย")
+    assert votes_of(db, item) == [1, 0, 0]
+
+
+def test_a_changeable_vote_is_one_tap(chat, db, services):
+    make_secretariat(chat, db)
+    (delegate,) = make_delegates(chat, db, DELEGATES[:1])
+    item = make_item(db, allow_change=True)
+    open_item(services, db, item)
+    delegate.postback(_ballot_tap(delegate, "เห็นด้วย"))
+    assert "ยืนยันเลือก" not in delegate.last_text()
+    assert votes_of(db, item) == [1, 0, 0]
+
+
+def test_stale_or_forged_confirmations_are_refused(chat, db, services):
+    make_secretariat(chat, db)
+    (delegate, other) = make_delegates(chat, db, DELEGATES[:2])
+    item = make_item(db, allow_change=False)
+    open_item(services, db, item)
+    delegate.postback(_ballot_tap(delegate, "เห็นด้วย"))
+    confirm = delegate.action("ยืนยัน")["data"]
+    # Forged confirmations: a value the bot never sends, or a token that names no ballot.
+    delegate.postback(confirm.replace("x=1", "x=2"))
+    assert "ปุ่มนี้ใช้ไม่ได้แล้ว" in delegate.last_text()
+    delegate.postback(confirm.replace(f"b={item.token}", "b=XXXX" + item.token[4:]))
+    assert "ไม่พบบัตรลงคะแนนนี้" in delegate.last_text()
+    # Someone without a ballot replaying it.
+    outsider = chat.user(OUTSIDER)
+    outsider.follow()
+    outsider.postback(confirm)
+    assert "ไม่มีสิทธิ์ลงคะแนน" in outsider.last_text()
+    assert votes_of(db, item) == [0, 0, 0]
+    # Stale: the item closed between the question and the confirmation.
+    db.get(AgendaItem, item.id).closes_at = utcnow() - timedelta(seconds=1)
+    db.commit()
+    delegate.postback(confirm)
+    assert "ปิดรับคะแนนแล้ว" in delegate.last_text()
+    assert votes_of(db, item) == [0, 0, 0]
 
 
 # ---- refusals: each changes nothing ------------------------------------------------------------------
@@ -589,6 +684,7 @@ def test_my_ballots_lists_open_items_not_yet_voted(chat, db, services):
     delegate.say("บัตรของฉัน")
     assert delegate.sees("วาระแรก", "วาระสอง", "2 ใบ") and not delegate.sees("วาระยังไม่เปิด")
     delegate.postback(f"a=vote&b={first.token}&o=0")
+    confirm_if_asked(delegate)
     assert "บัตรถัดไป" in delegate.chips()
     delegate.tap("บัตรถัดไป")
     assert delegate.sees("วาระสอง") and not delegate.sees("วาระแรก")
@@ -610,6 +706,7 @@ def test_reminders_go_only_to_those_who_have_not_voted(chat, db, services):
     open_item(services, db, item, now=now - timedelta(days=1))
     open_item(services, db, short, now=now)
     delegates[0].postback(f"a=vote&b={item.token}&o=0")
+    confirm_if_asked(delegates[0])
 
     assert assembly.send_reminders(db, now, tz) == 0  # 30 h left: too early for either
     at_24 = item.closes_at - timedelta(hours=23)
@@ -622,6 +719,7 @@ def test_reminders_go_only_to_those_who_have_not_voted(chat, db, services):
     assert "อย่าลืมลงคะแนน" in json.dumps(row.messages, ensure_ascii=False)
 
     delegates[1].postback(f"a=vote&b={item.token}&o=1")
+    confirm_if_asked(delegates[1])
     db.rollback()  # end the read snapshot before writing (SQLite refuses a stale writer)
     at_2 = item.closes_at - timedelta(hours=1, minutes=30)
     assert assembly.send_reminders(db, at_2, tz) == 1

@@ -106,18 +106,19 @@ def test_312_delegates_vote_at_once_with_redeliveries_and_double_taps(app, db, s
     assert db.scalar(select(func.count()).select_from(Ballot).where(Ballot.item_id == item.id)) == DELEGATE_COUNT
 
     truth = {uid: rng.choice([0, 0, 0, 1, 1, 2]) for uid in delegates}
+    # Taps carry x=1: the item allows no change, so the tap that records is the confirmation.
     events: list[dict] = []
     for uid, option in truth.items():
-        tap = ev.postback_event(uid, f"a=vote&b={item.token}&o={option}", emulator.issue_reply_token(uid))
+        tap = ev.postback_event(uid, f"a=vote&b={item.token}&o={option}&x=1", emulator.issue_reply_token(uid))
         events.append(tap)
         if rng.random() < 0.2:  # LINE redelivers: same webhookEventId
             again = ev.redeliver(tap)
             again["replyToken"] = emulator.issue_reply_token(uid)
             events.append(again)
         if rng.random() < 0.2:  # a double tap: a second, distinct event with the same button
-            events.append(ev.postback_event(uid, f"a=vote&b={item.token}&o={option}", emulator.issue_reply_token(uid)))
+            events.append(ev.postback_event(uid, f"a=vote&b={item.token}&o={option}&x=1", emulator.issue_reply_token(uid)))
     for uid in outsiders:
-        events.append(ev.postback_event(uid, f"a=vote&b={item.token}&o=0", emulator.issue_reply_token(uid)))
+        events.append(ev.postback_event(uid, f"a=vote&b={item.token}&o=0&x=1", emulator.issue_reply_token(uid)))
     rng.shuffle(events)
     duplicates = len(events) - len(delegates) - len(outsiders)
     assert duplicates > 0.3 * DELEGATE_COUNT
@@ -156,7 +157,7 @@ def test_closing_while_votes_are_in_flight_counts_exactly_the_acknowledged_votes
     tz = services.settings.timezone
 
     def vote(uid: str) -> int:
-        return post(app, ev.postback_event(uid, f"a=vote&b={item.token}&o=0", emulator.issue_reply_token(uid)))
+        return post(app, ev.postback_event(uid, f"a=vote&b={item.token}&o=0&x=1", emulator.issue_reply_token(uid)))
 
     def close() -> None:
         with services.session_factory() as session, session.begin():

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 CONFIRM = "__confirm"
 EDITING = "_editing"  # answers key: the flow is changing a saved record
+RESUME_OFFERED = "_resume_offered"  # view key: an expired flow's resume offer was made
 PRESET = "_preset"  # answers key: what the flow was started with, kept for "start over"
 DEFAULT_TTL = timedelta(hours=24)
 
@@ -131,6 +132,18 @@ class FlowEngine:
             ui.Chip(_("flow.switch"), again),
         ])]
 
+    def drop_if_offer_ignored(self, ctx: Context, state: ConversationState, inp: Input) -> bool:
+        """An expired conversation is offered for resuming once; a person who answers that offer
+        with something else has moved on: the old conversation is dropped (True) and the message
+        is handled as if none were under way, instead of being met with the same offer again."""
+        if state.expires_at >= ctx.now or not (state.view or {}).get(RESUME_OFFERED):
+            return False
+        if _global_command(inp) in ("resume", "restart", "cancel"):
+            return False
+        ctx.session.delete(state)
+        ctx.session.flush()
+        return True
+
     def current(self, ctx: Context, state: ConversationState, note: str | None = None) -> list[Message]:
         """Ask the current question again (e.g. after a repeated tap on a card that began this flow)."""
         flow = self.flows[state.flow]
@@ -151,6 +164,7 @@ class FlowEngine:
         if command == "cancel":
             ctx.session.delete(state)
             return [ui.text(_("flow.cancelled", task=self.task(flow, state)))]
+        state.view.pop(RESUME_OFFERED, None)
         if command == "resume":
             self._save(ctx, state, flow)
             return self._render(ctx, flow, state, note=_("flow.resumed"))
@@ -339,6 +353,9 @@ class FlowEngine:
         ])
 
     def _offer_resume(self, ctx: Context, flow: Flow, state: ConversationState) -> list[Message]:
+        # Marked without _save, which would renew the expiry: the offer is made once.
+        state.view[RESUME_OFFERED] = True
+        flag_modified(state, "view")
         return [ui.text(
             _("flow.expired_offer", task=self.task(flow, state),
               date=thai.format_date(state.updated_at.astimezone(ctx.settings.timezone).date(), ctx.locale)),

@@ -52,7 +52,14 @@ CAST_REPLY = {
 def vote(ctx: Context, inp: Input) -> list[Message]:
     """A tap on a ballot button. Only the token and option index come from the tap."""
     assert ctx.member is not None
-    outcome = assembly.cast_vote(ctx.session, inp.data["b"], inp.data["o"], ctx.member, ctx.now)
+    token, option = inp.data["b"], inp.data["o"]
+    outcome = None
+    if inp.data.get("x") != "1":
+        outcome = assembly.check_vote(ctx.session, token, option, ctx.member, ctx.now)
+    if outcome is not None and outcome.status is Cast.CONFIRM:
+        return [_confirm_vote(ctx, outcome)]
+    if outcome is None:
+        outcome = assembly.cast_vote(ctx.session, token, option, ctx.member, ctx.now)
     item = outcome.item
     if outcome.status in CAST_REPLY:
         title = item.title if item is not None else ""
@@ -67,6 +74,19 @@ def vote(ctx: Context, inp: Input) -> list[Message]:
     else:
         lines.append(_("vote.final"))
     return [ui.text("\n".join(lines), _ballot_chips(ctx))]
+
+
+def _confirm_vote(ctx: Context, outcome: assembly.CastResult) -> Message:
+    """A vote that cannot be changed is asked once more: the second tap carries the same ballot
+    token and option, and cast_vote checks everything again then."""
+    item, option = outcome.item, outcome.option
+    assert item is not None and option is not None
+    choice = cards.option_labels(item)[option]
+    return ui.text(_("vote.confirm_final", title=item.title, choice=choice), [
+        ui.Chip(_("vote.confirm_yes"), postback.encode(a="vote", b=item.token, o=option, x=1),
+                display=_("vote.confirm_yes")),
+        ui.Chip(_("common.cancel"), postback.encode(cmd="my_ballots"), display=_("common.cancel")),
+    ])
 
 
 def _ballot_chips(ctx: Context) -> list[ui.Chip]:

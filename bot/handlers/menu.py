@@ -48,6 +48,15 @@ def unknown(ctx: Context, inp: Input) -> list[Message]:
     return [ui.text(_("menu.unknown"), menu_chips(ctx))]
 
 
+GREETING_WORDS = ("สวัสดี", "หวัดดี", "ดีจ้า", "สวัสดีตอนเช้า", "สวัสดีตอนบ่าย", "สวัสดีตอนเย็น",
+                  "hello", "hi", "hey", "good morning", "good afternoon", "good evening")
+
+
+def greet(ctx: Context, inp: Input) -> list[Message]:
+    """A greeting is answered in kind, with what one can do: never "I don't understand"."""
+    return [ui.text(_("menu.greeting"), menu_chips(ctx))]
+
+
 def show_help(ctx: Context, inp: Input) -> list[Message]:
     return [ui.text(_("help.text"), menu_chips(ctx))]
 
@@ -56,4 +65,5 @@ def register(router: Router) -> None:
     router.menu_chips = menu_chips
     router.command("menu", show_menu, sorted(thai.MENU_WORDS))
     router.command("help", show_help, ["ช่วยเหลือ", "help", "วิธีใช้", "?", "สอบถาม"])
+    router.command("greet", greet, list(GREETING_WORDS))
     router.fallback = unknown
