@@ -28,7 +28,10 @@ from .models import Base, ConversationState, Member, Organization, OutboxMessage
 
 REDACTED = "–"
 MIN_NEEDLE = 4
-SKIPPED_TABLES = {"members"}
+# Other people's member rows keep a name they share; reference data and bookkeeping never hold a
+# person's copy (a display name like "เชียงใหม่" or "ชุมชน" must not rename a province or an issue).
+SKIPPED_TABLES = {"members", "regions", "province_groups", "provinces", "strategic_issues", "alembic_version",
+                  "apscheduler_jobs", "job_runs", "scheduler_leases", "processed_events"}
 
 
 def phone_forms(phone: str) -> list[str]:
@@ -60,16 +63,20 @@ class Needles:
 
 
 def needles_of(member: Member) -> Needles:
-    values: set[str] = set()
-    for value in (member.full_name, member.display_name):
-        if value and value.strip():
-            values.add(value.strip())
-            values.add(thai.normalize(value))
+    """The name and phone are replaced inside texts (a card's line, a report quoting them); the LINE
+    display name only where a whole text equals it: it is often a common word or a place name."""
+    partial: set[str] = set()
+    if member.full_name and member.full_name.strip():
+        partial |= {member.full_name.strip(), thai.normalize(member.full_name)}
     if member.phone:
-        values.update(phone_forms(member.phone))
-    values.discard("")
-    parts = sorted((v for v in values if len(v) >= MIN_NEEDLE), key=len, reverse=True)
-    return Needles(tuple(parts), frozenset(values))
+        partial.update(phone_forms(member.phone))
+    whole = set(partial)
+    if member.display_name and member.display_name.strip():
+        whole |= {member.display_name.strip(), thai.normalize(member.display_name)}
+    partial.discard("")
+    whole.discard("")
+    parts = sorted((v for v in partial if len(v) >= MIN_NEEDLE), key=len, reverse=True)
+    return Needles(tuple(parts), frozenset(whole))
 
 
 def redact_text(text: str, needles: Needles) -> str:

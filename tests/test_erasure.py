@@ -202,3 +202,29 @@ def test_consent_and_erase_cards_say_what_is_kept_and_what_goes(chat):
     person.tap("Save")
     person.say("delete my data")
     assert person.sees("LINE display name", "province", "messages not yet sent", "reports, photos and locations")
+
+
+def test_a_display_name_that_is_a_place_or_an_issue_word_renames_nothing(chat, db):
+    """LINE display names are often common words: they are redacted only where a whole text equals them."""
+    from bot.models import Province, StrategicIssue
+
+    provinces = sorted(db.scalars(select(Province.name_th)))
+    issues = sorted(db.scalars(select(StrategicIssue.name_th)))
+    person = chat.user(PERSON, "เชียงใหม่")
+    person.follow()
+    person.tap("ยินยอม")
+    person.say(NAME)
+    person.say("089-123-4567")
+    person.say("เชียงใหม่")
+    person.tap("ภาษาไทย")
+    person.tap("บันทึก")
+    db.rollback()
+    member = db.scalar(select(Member).where(Member.line_user_id == PERSON))
+    member.display_name = "ชุมชน"  # as a second name a person might go by
+    db.commit()
+    member = db.scalar(select(Member).where(Member.line_user_id == PERSON))
+    erase_member(db, member, datetime(2026, 11, 18, 3, 0, tzinfo=timezone.utc))
+    db.commit()
+    db.expire_all()
+    assert sorted(db.scalars(select(Province.name_th))) == provinces
+    assert sorted(db.scalars(select(StrategicIssue.name_th))) == issues
