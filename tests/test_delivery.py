@@ -319,6 +319,23 @@ def test_a_live_slow_sender_keeps_its_rows_through_a_long_batch(services, emulat
         assert texts(emulator, u) == [f"ถึง {u[-4:]}"]
 
 
+def test_a_batch_sent_at_a_fixed_now_still_renews_its_lease(services, emulator):
+    """The webhook delivers right after its response with now= fixed; a long batch must renew anyway."""
+    users = [user(n) for n in range(1, 7)]
+    start = utcnow()
+    for u in users:
+        queue(services, [u], body=f"ถึง {u[-4:]}", now=start)
+    sender = Sender(services.session_factory, services.gateway, services.settings)
+    elapsed = iter(range(0, 600, 6))  # each reading of the real clock is 6 s later
+    sender.monotonic = lambda: next(elapsed)
+    renewals: list[datetime] = []
+    renew = sender.renew
+    sender.renew = lambda token, now: renewals.append(now) or renew(token, now)
+    stats = sender.deliver(now=start)
+    assert (stats.claimed, stats.delivered, stats.lost) == (6, 6, 0)
+    assert len(renewals) >= 5 and renewals == sorted(renewals) and renewals[-1] - start > LEASE
+
+
 @pytest.fixture
 def postgres_only(services):
     if services.engine.dialect.name != "postgresql":

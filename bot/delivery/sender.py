@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 import random
 import uuid
@@ -106,6 +107,7 @@ class Sender:
         self.clock = clock  # the time when a caller gives none: injected, so tests can move it
         self.limiter = EndpointLimiter(rate_per_second)
         self.quota = quota or QuotaTracker(gateway)
+        self.monotonic = time.monotonic  # real elapsed time within a batch (replaceable in tests)
         self._notified_months: set[str] = set()
 
     # ---- leasing -------------------------------------------------------------------------
@@ -254,11 +256,14 @@ class Sender:
         reserve: int | None = None  # asked only when a low-priority row needs it
         short = False
         renewed_at, ours = moment, {r.id for r in rows}
+        started = self.monotonic()
         for index, row in enumerate(rows):
             if should_stop is not None and should_stop():
                 self.release([r.id for r in rows[index:]], token)
                 break
-            current = now or self.clock()
+            # The lease runs on real time even when the caller fixed `now` (the webhook's
+            # after-response delivery does): a long batch must still renew it.
+            current = self.clock() if now is None else moment + timedelta(seconds=self.monotonic() - started)
             if current - renewed_at >= self.renew_every:  # a long batch: keep the lease alive
                 ours, renewed_at = self.renew(token, current), current
             if row.id not in ours:  # our lease lapsed and another sender has the row now
