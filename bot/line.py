@@ -64,9 +64,11 @@ class LineGateway:
         host = None if settings.line_api_base_url == LINE_API_DEFAULT else settings.line_api_base_url
         config = Configuration(host=host, access_token=settings.channel_access_token or "unset")
         # urllib3 would repeat a GET whose answer timed out (3 times by default), multiplying a
-        # read's timeout: a read that timed out is not asked again. (POSTs are never re-sent on
-        # a read timeout anyway; connection failures are still retried.)
-        config.retries = Retry(total=3, read=0)
+        # read's timeout: a read that timed out is not asked again (POSTs are never re-sent on a
+        # read timeout anyway). A failed connection is tried once more, so one request takes at
+        # most 2 × connect + read: the outbox lease (delivery/sender.py) and lineport's short
+        # reads are sized on that.
+        config.retries = Retry(total=1, read=0)
         self._client = ApiClient(config)
         self.api = MessagingApi(self._client)
         self.blob = MessagingApiBlob(self._client)

@@ -37,7 +37,7 @@ from .ratelimit import EndpointLimiter
 log = logging.getLogger(__name__)
 # A crashed sender's rows wait at most this long after its last renewal. A renewal comes before
 # every send once RENEW_EVERY has passed, so a send starts with more than LEASE − RENEW_EVERY
-# left, more than one request can take (line.TIMEOUT: 3.05 s to connect + 10 s to read).
+# left, more than one request can take (line.TIMEOUT and one reconnect: 2 × 3.05 s + 10 s).
 LEASE = timedelta(seconds=20)
 RENEW_EVERY = timedelta(seconds=5)
 MAX_ATTEMPTS = 8
