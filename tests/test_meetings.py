@@ -63,6 +63,13 @@ def notice(db) -> MeetingNotice:
     return db.scalar(select(MeetingNotice).order_by(MeetingNotice.id.desc()))
 
 
+def test_preview_says_the_quota_is_unknown_when_line_does_not_answer(chat, people, emulator):
+    emulator.fail_next("/v2/bot/message/quota", 500)
+    with time_machine.travel(NOW, tick=True):
+        preview = create_notice(chat).last_text()
+    assert "โควตาเดือนนี้เหลือ ไม่ทราบ" in preview and "ไม่จำกัด" not in preview
+
+
 def test_preview_send_rsvp_who_goes_reminder_move_cancel(chat, people, services, emulator):
     db = people
     with time_machine.travel(NOW, tick=True):

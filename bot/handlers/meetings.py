@@ -11,7 +11,7 @@ notice's author, in their 1:1 chat.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from linebot.v3.messaging import Message
 from sqlalchemy import func, select
@@ -41,23 +41,11 @@ from ..scopes import Scope
 from .choices import issue_options
 from .menu import menu_chips
 
-if TYPE_CHECKING:
-
-    pass
-
 MAX_LISTED = 5
 AUDIENCE_ROLES = {"all": N_("meeting.aud_all"), "leader": N_("meeting.aud_leader"),
                   "delegate": N_("meeting.aud_delegate"), "coordinator": N_("meeting.aud_coordinator"),
                   "secretariat": N_("meeting.aud_secretariat")}
 
-
-# ---- who may, and who gets it ---------------------------------------------------------------
-
-
-# ---- the card -------------------------------------------------------------------------------
-
-
-# ---- sending ----------------------------------------------------------------------------------
 
 
 # ---- the flow ---------------------------------------------------------------------------------
@@ -103,11 +91,18 @@ def save_draft(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     return preview(ctx, notice)
 
 
-def quota_left(ctx: Context) -> int | None:
+UNLIMITED, UNKNOWN = "unlimited", "unknown"
+
+
+def quota_left(ctx: Context) -> int | str:
+    """Messages left this month after what is queued, or UNLIMITED / UNKNOWN (LINE did not answer)."""
     quota = ctx.line.quota()
-    if quota is None or quota.limit is None:
-        return None
+    if quota is None:
+        return UNKNOWN
+    if quota.limit is None:
+        return UNLIMITED
     return max(0, quota.limit - quota.used - queued_cost(ctx.session))
+
 
 
 def preview(ctx: Context, notice: MeetingNotice) -> list[Message]:
@@ -115,9 +110,10 @@ def preview(ctx: Context, notice: MeetingNotice) -> list[Message]:
     count = recipient_count(ctx.session, notice)
     left = quota_left(ctx)
     num = lambda n: thai.format_number(n, ctx.locale)  # noqa: E731
+    shown = {UNLIMITED: _("meeting.quota_unlimited"), UNKNOWN: _("meeting.quota_unknown")}
     summary = _("meeting.preview", n=num(count), cost=num(count),
-                left=_("meeting.quota_unlimited") if left is None else num(left))
-    if left is not None and count > left:  # LINE counts one message per recipient of a push
+                left=shown[left] if isinstance(left, str) else num(left))
+    if isinstance(left, int) and count > left:  # LINE counts one message per recipient of a push
         summary += "\n" + _("meeting.quota_short")
     start = ctx.local_now.replace(second=0, microsecond=0) + timedelta(minutes=5)
     chips = [ui.Chip(_("meeting.send_now"), postback.encode(a="mtg.send", id=notice.id)),
