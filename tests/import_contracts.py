@@ -43,9 +43,22 @@ class OnlyGatewayContract(Contract):
             if spec is None or not spec.origin or not spec.origin.endswith(".py"):
                 continue
             for line, imported, name in _imports(Path(spec.origin)):
-                if imported == package and name in names or imported.startswith(package + ".api"):
+                if self._reaches_client(imported, name, package, names):
                     violations.append(f"{module} (l.{line}) imports {imported}{'.' + name if name else ''}")
         return ContractCheck(kept=not violations, metadata={"violations": violations})
+
+    @staticmethod
+    def _reaches_client(imported: str, name: str, package: str, names: set[str]) -> bool:
+        """A client class by name, the package as a module (`m.MessagingApi` would be unseen), or
+        any submodule but `models`."""
+        parent, _dot, leaf = package.rpartition(".")
+        if imported == package:
+            return name in names or name == ""
+        if imported == parent and name == leaf:  # from linebot.v3 import messaging
+            return True
+        if imported.startswith(package + "."):
+            return not imported.startswith(package + ".models")
+        return False
 
     def render_broken_contract(self, check: ContractCheck) -> None:
         for violation in check.metadata["violations"]:

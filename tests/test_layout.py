@@ -52,16 +52,22 @@ def test_only_gateway_contract_flags_client_classes_outside_the_gateway(tmp_path
     (package / "cards.py").write_text("from linebot.v3.messaging import FlexMessage, TextMessage\n")
     (package / "sneaky.py").write_text("import os\nfrom linebot.v3.messaging import (\n    TextMessage,\n"
                                        "    MessagingApi,\n)\nfrom linebot.v3.messaging.api import messaging_api\n")
+    (package / "roundabout.py").write_text("import linebot.v3.messaging as m\nfrom linebot.v3 import messaging\n"
+                                           "from linebot.v3.messaging.configuration import Configuration\n"
+                                           "from linebot.v3.messaging.models import TextMessage\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     contract = OnlyGatewayContract(
         name="test", session_options={},
         contract_options={"package": "linebot.v3.messaging", "names": ["ApiClient", "MessagingApi"],
                           "allowed": ["botx.gateway"]})
-    graph = SimpleNamespace(modules={"botx", "botx.gateway", "botx.cards", "botx.sneaky"})
+    graph = SimpleNamespace(modules={"botx", "botx.gateway", "botx.cards", "botx.sneaky", "botx.roundabout"})
     # Only modules under "bot" are read; this fake package is named so that it counts.
     check = contract.check(graph, verbose=False)
     assert not check.kept
     assert check.metadata["violations"] == [
+        "botx.roundabout (l.1) imports linebot.v3.messaging",
+        "botx.roundabout (l.2) imports linebot.v3.messaging",
+        "botx.roundabout (l.3) imports linebot.v3.messaging.configuration.Configuration",
         "botx.sneaky (l.2) imports linebot.v3.messaging.MessagingApi",
         "botx.sneaky (l.6) imports linebot.v3.messaging.api.messaging_api",
     ]
