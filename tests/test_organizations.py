@@ -192,7 +192,7 @@ def test_organization_name_without_letters_is_refused(chat, db):
     leader.tap("ลงทะเบียนองค์กร")
     for nothing in ["!!!", "🌾🌾", "12345", "ๆๆ"]:
         leader.say(nothing)
-        assert "กรุณาพิมพ์ชื่อองค์กรเป็นตัวอักษรค่ะ" in leader.last_text(), nothing
+        assert "ขอชื่อองค์กรเป็นตัวหนังสือนะคะ" in leader.last_text(), nothing
     leader.say("กลุ่มออมทรัพย์บ้านแม่แฝก")
-    assert "กรุณาพิมพ์" not in leader.last_text()
+    assert "เป็นตัวหนังสือ" not in leader.last_text()
     assert "กลุ่มออมทรัพย์" in leader.chips()  # on to the kind of organization

@@ -167,8 +167,8 @@ def test_name_without_letters_is_refused_with_what_is_wanted(chat, db):
     leader.tap("ยินยอม")
     for nothing in ["😀😀", "555", "ๆๆๆๆ", "!!!", "กกกก"]:
         leader.say(nothing)
-        assert "กรุณาพิมพ์ชื่อ-นามสกุลเป็นตัวอักษรค่ะ" in leader.last_text(), nothing
+        assert "ขอชื่อ-นามสกุลเป็นตัวหนังสือนะคะ" in leader.last_text(), nothing
     leader.say("สมศรี ใจดี")
-    assert "กรุณาพิมพ์" not in leader.last_text()
+    assert "เป็นตัวหนังสือ" not in leader.last_text()
     state = db.scalar(select(ConversationState))
     assert state.answers["full_name"] == "สมศรี ใจดี" and state.step == "phone"

@@ -395,7 +395,7 @@ def test_description_without_words_is_refused_and_asked_again(chat, db, clock):
     for nothing in ["😀😀😀", "555", "ๆๆๆๆ", "......", "aaaaa"]:
         if nothing != "😀😀😀":
             leader.say(nothing)
-        assert "กรุณาพิมพ์รายละเอียดกิจกรรมเป็นตัวอักษรค่ะ" in leader.last_text(), nothing
+        assert "ขอรายละเอียดกิจกรรมเป็นตัวหนังสือนะคะ" in leader.last_text(), nothing
         assert "ไม่มีรูป" not in leader.chips(), nothing  # still at the description
     leader.say("ปลูกป่า 20 ไร่")
     assert "ไม่มีรูป" in leader.chips()
