@@ -216,3 +216,14 @@ def test_jobs_registered():
 
     registry = build_registry()
     assert registry.get("meeting_send_due") and registry.get("meeting_reminder")
+
+
+def test_a_picker_value_is_read_like_any_date_and_time(chat, people):
+    """The schedule picker's value goes through thai.parse_datetime, as typed dates and times do."""
+    with time_machine.travel(NOW, tick=True):
+        coord = create_notice(chat)
+        later = coord.action("ตั้งเวลาส่ง")
+        coord.postback(later["data"], params={"datetime": "ไม่ใช่วันที่"})
+        assert "อ่านวันเวลานี้ไม่ออก" in coord.last_text()
+        coord.postback(later["data"], params={"datetime": "2026-11-26T08:00"})
+        assert "ตั้งเวลาส่งไว้" in coord.last_text()

@@ -143,14 +143,19 @@ def send_now(ctx: Context, inp: Input) -> list[Message]:
     return [ui.text(_("meeting.sent", n=thai.format_number(count, ctx.locale)), _manage_chips(notice))]
 
 
+def _picked(ctx: Context, inp: Input) -> datetime:
+    """The moment a date-time picker sent (LINE's params), read like any typed date and time."""
+    at = thai.parse_datetime(inp.params.get("datetime", ""), today=ctx.today, tz=ctx.settings.timezone)
+    if at is None:
+        raise Refusal(_("flow.datetime_invalid"))
+    return at
+
+
 def schedule(ctx: Context, inp: Input) -> list[Message]:
     notice = _own_notice(ctx, inp)
     if notice.status not in (NoticeStatus.DRAFT, NoticeStatus.SCHEDULED):
         return [ui.text(_("meeting.already_sent"), menu_chips(ctx))]
-    try:
-        at = datetime.fromisoformat(inp.params.get("datetime", "")).replace(tzinfo=ctx.settings.timezone)
-    except ValueError:
-        return [ui.text(_("meeting.when_invalid"))]
+    at = _picked(ctx, inp)
     if at <= ctx.now or at >= notice.starts_at:
         return [ui.text(_("meeting.schedule_invalid"))]
     notice.status, notice.send_at = NoticeStatus.SCHEDULED, at
@@ -175,12 +180,9 @@ def move(ctx: Context, inp: Input) -> list[Message]:
     notice = _own_notice(ctx, inp)
     if notice.status is not NoticeStatus.SENT:
         return [ui.text(_("meeting.not_sent"), menu_chips(ctx))]
-    try:
-        at = datetime.fromisoformat(inp.params.get("datetime", "")).replace(tzinfo=ctx.settings.timezone)
-    except ValueError:
-        return [ui.text(_("meeting.when_invalid"))]
+    at = _picked(ctx, inp)
     if at <= ctx.now:
-        return [ui.text(_("meeting.when_past"))]
+        return [ui.text(_("flow.datetime_past"))]
     notice.starts_at = at
     notice.revision += 1
     told = tell_answered(ctx.session, notice, ctx.now, ctx.settings.timezone, what=N_("meeting.changed_card"),
