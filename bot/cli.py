@@ -354,10 +354,12 @@ def jobs() -> None:
 def jobs_list() -> None:
     """Every registered job: schedule, next run and last run (local time)."""
     from .jobs import last_runs, next_fire_time
+    from .models import utcnow
     from .schedule import build_registry
 
     services = _services()
     tz = services.settings.timezone
+    now = utcnow()  # the command's moment: every "next" is counted from it
     latest = last_runs(services)
     registry = build_registry()
     if not len(registry):
@@ -367,7 +369,7 @@ def jobs_list() -> None:
         schedule = " ".join(f"{k}={v}" for k, v in spec.trigger.items())
         run = latest.get(spec.name)
         last = "never" if run is None else f"{_bangkok(run.fire_time, tz)} {run.status}"
-        click.echo(f"{spec.name:<24} {schedule:<28} next {_bangkok(next_fire_time(spec, tz), tz)}  "
+        click.echo(f"{spec.name:<24} {schedule:<28} next {_bangkok(next_fire_time(spec, tz, now), tz)}  "
                    f"last {last}")
         click.echo(f"{'':<24} {spec.description}")
 

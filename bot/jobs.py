@@ -257,6 +257,6 @@ def sync_jobs(scheduler: BackgroundScheduler, registry: JobRegistry, tz: ZoneInf
             scheduler.reschedule_job(name, trigger=trigger)
 
 
-def next_fire_time(spec: JobSpec, tz: ZoneInfo, now: datetime | None = None) -> datetime | None:
-    now = (now or utcnow()).astimezone(tz)
+def next_fire_time(spec: JobSpec, tz: ZoneInfo, now: datetime) -> datetime | None:
+    now = now.astimezone(tz)
     return spec.cron(tz).get_next_fire_time(None, now)

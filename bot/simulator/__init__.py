@@ -395,15 +395,16 @@ def jobs() -> Response:
 
     services = _services()
     tz = services.settings.timezone
+    now = utcnow()
     latest = last_runs(services)
     out = []
     for spec in build_registry():
         run = latest.get(spec.name)
-        nxt = next_fire_time(spec, tz)
+        nxt = next_fire_time(spec, tz, now)
         out.append({"name": spec.name, "description": spec.description,
                     "next": nxt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if nxt else None,
                     "last": None if run is None else f"{run.fire_time.astimezone(tz):%Y-%m-%d %H:%M} {run.status}"})
-    return jsonify(jobs=out, now=utcnow().astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), timezone=tz.key)
+    return jsonify(jobs=out, now=now.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), timezone=tz.key)
 
 
 @bp.post("/api/jobs/<name>/run")
