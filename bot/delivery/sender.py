@@ -261,11 +261,12 @@ class Sender:
             if should_stop is not None and should_stop():
                 self.release([r.id for r in rows[index:]], token)
                 break
+            current = self.clock() if now is None else now  # due times and stamps: the caller's clock
             # The lease runs on real time even when the caller fixed `now` (the webhook's
             # after-response delivery does): a long batch must still renew it.
-            current = self.clock() if now is None else moment + timedelta(seconds=self.monotonic() - started)
-            if current - renewed_at >= self.renew_every:  # a long batch: keep the lease alive
-                ours, renewed_at = self.renew(token, current), current
+            on_lease = current if now is None else moment + timedelta(seconds=self.monotonic() - started)
+            if on_lease - renewed_at >= self.renew_every:  # a long batch: keep the lease alive
+                ours, renewed_at = self.renew(token, on_lease), on_lease
             if row.id not in ours:  # our lease lapsed and another sender has the row now
                 stats.lost += 1
                 continue

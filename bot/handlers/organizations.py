@@ -5,24 +5,20 @@ from typing import Any
 
 from linebot.v3.messaging import Message
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from .. import thai, ui
+from .. import organizations, thai, ui
 from ..cards.organizations import certification_card
 from ..context import Context, Input
-from ..delivery import enqueue
 from ..flows.engine import Flow
 from ..flows.steps import Choice, MultiChoice, Number, Phone, Text, Year
-from ..i18n import N_, _, use_locale
-from ..models import Organization, OrgStatus, Priority, Province, Role, StrategicIssue
+from ..i18n import N_, _
+from ..models import Organization, OrgStatus, Province, StrategicIssue
 from ..refusal import Refusal, registered, role
-from ..roles import has_role, members_covering
+from ..organizations import CERTIFIERS, NotYours
 from ..router import Router
-from ..scopes import Scope, contains
 from .choices import issue_options, org_type_options, province_options, provinces_by_region
 from .menu import menu_chips
 
-CERTIFIERS = (Role.COORDINATOR, Role.SECRETARIAT)
 MAX_PENDING_SHOWN = 10  # a carousel holds at most 12 bubbles
 
 
@@ -41,7 +37,8 @@ def _save_organization(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     )
     ctx.session.add(org)
     ctx.session.flush()
-    notified = notify_certifiers(ctx, org)
+    notified, outbox = organizations.notify_certifiers(ctx.session, org, ctx.now, author=member)
+    ctx.after_commit += outbox
     key = N_("org.saved_pending") if notified else N_("org.saved_pending_no_coordinator")
     return [ui.text(_(key, name=org.name), menu_chips(ctx))]
 
@@ -74,70 +71,39 @@ def start_register_org(ctx: Context, inp: Input) -> list[Message]:
 # ---- certification ---------------------------------------------------------------
 
 
-def notify_certifiers(ctx: Context, org: Organization) -> int:
-    """Queue a certification request to every coordinator/secretariat covering the province.
-
-    One push per language so each reads it in their own; rows go out right after commit.
-    """
-    certifiers = [m for m in members_covering(ctx.session, CERTIFIERS, org.province)
-                  if m.id != (ctx.member.id if ctx.member else None)]
-    by_locale: dict[str, list[str]] = {}
-    for m in certifiers:
-        by_locale.setdefault(m.locale, []).append(m.line_user_id)
-    for locale, users in by_locale.items():
-        with use_locale(locale):
-            rows = enqueue(ctx.session, users, [certification_card(org, locale)], now=ctx.now,
-                           kind="org.certification_request",
-                           priority=Priority.NORMAL, dedupe_key=f"org:{org.id}:request:{locale}")
-        ctx.after_commit.extend(r.id for r in rows)
-    return len(certifiers)
-
-
-def _load_org_for_decision(ctx: Context, inp: Input) -> Organization:
+def _load_org_for_decision(ctx: Context, org_id: int) -> Organization:
     """The organization this certifier may decide now; Refusal saying why not otherwise."""
-    org = ctx.session.get(Organization, inp.data["id"], with_for_update=True)
+    org = ctx.session.get(Organization, org_id, with_for_update=True)
     if org is None:
         raise Refusal(_("common.unknown_button"))
-    if not has_role(ctx.member, CERTIFIERS, org.province):
+    why = organizations.why_not_decide(ctx.member, org)
+    if why is NotYours.NOT_ALLOWED:
         raise Refusal(_("cert.not_allowed"))
-    if ctx.member is not None and ctx.member.id in (org.registered_by_id, org.contact_member_id):
+    if why is NotYours.OWN:
         raise Refusal(_("cert.not_own"))  # certification is the movement vouching: not for one's own
-    if org.status is not OrgStatus.PENDING:
+    if why is NotYours.DECIDED:
         decided = org.decided_at.astimezone(ctx.settings.timezone).date() if org.decided_at else ctx.today
         key = N_("cert.already_certified") if org.status is OrgStatus.CERTIFIED else N_("cert.already_rejected")
         raise Refusal(_(key, name=org.name, date=thai.format_date(decided, ctx.locale)))
     return org
 
 
-def _tell_leader(ctx: Context, org: Organization, key: str, **params: object) -> None:
-    leader = org.registered_by
-    if leader is None or not leader.active or leader.erased_at is not None:
-        return
-    with use_locale(leader.locale):
-        message = ui.text(_(key, name=org.name, **params))
-    rows = enqueue(ctx.session, [leader.line_user_id], [message], now=ctx.now, kind=f"org.{org.status.value}",
-                   priority=Priority.HIGH, urgent=False, dedupe_key=f"org:{org.id}:outcome")
-    ctx.after_commit.extend(r.id for r in rows)
-
-
 def approve(ctx: Context, inp: Input) -> list[Message]:
-    org = _load_org_for_decision(ctx, inp)
-    org.status, org.decided_by, org.decided_at, org.decision_reason = OrgStatus.CERTIFIED, ctx.member, ctx.now, None
-    _tell_leader(ctx, org, N_("cert.leader_certified"))
+    org = _load_org_for_decision(ctx, inp.data["id"])
+    ctx.after_commit += organizations.decide(ctx.session, org, ctx.member, ctx.now, certified=True)
     return [ui.text(_("cert.approved", name=org.name), menu_chips(ctx))]
 
 
 def start_reject(ctx: Context, inp: Input) -> list[Message]:
-    org = _load_org_for_decision(ctx, inp)
+    org = _load_org_for_decision(ctx, inp.data["id"])
     return ctx.flows.start(ctx, "reject_org", answers={"org_id": org.id})
 
 
 def _save_rejection(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     # Re-check at save time: someone else may have decided while this person typed.
-    org = _load_org_for_decision(ctx, Input("postback", data={"id": answers["org_id"]}))
-    org.status, org.decided_by, org.decided_at = OrgStatus.REJECTED, ctx.member, ctx.now
-    org.decision_reason = answers["reason"]
-    _tell_leader(ctx, org, N_("cert.leader_rejected"), reason=org.decision_reason)
+    org = _load_org_for_decision(ctx, int(answers["org_id"]))
+    ctx.after_commit += organizations.decide(ctx.session, org, ctx.member, ctx.now, certified=False,
+                                             reason=answers["reason"])
     return [ui.text(_("cert.rejected", name=org.name), menu_chips(ctx))]
 
 
@@ -152,14 +118,7 @@ REJECT_ORG = Flow(
 def pending_orgs(ctx: Context, inp: Input) -> list[Message]:
     """Organizations waiting for this certifier, oldest first, as cards with the decision buttons."""
     assert ctx.member is not None
-    candidates = ctx.session.scalars(
-        select(Organization).where(Organization.status == OrgStatus.PENDING)
-        .options(selectinload(Organization.province).selectinload(Province.group),
-                 selectinload(Organization.issues), selectinload(Organization.registered_by))
-        .order_by(Organization.created_at)
-    ).all()
-    mine = [o for o in candidates if any(g.role in (*CERTIFIERS, Role.ADMIN) and contains(Scope.of(g), o.province)
-                                         for g in ctx.member.roles)]
+    mine = organizations.pending_for(ctx.session, ctx.member)
     if not mine:
         return [ui.text(_("cert.none_pending"), menu_chips(ctx))]
     bubbles = [certification_card(o, ctx.locale).contents for o in mine[:MAX_PENDING_SHOWN]]
