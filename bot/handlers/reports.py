@@ -1,15 +1,15 @@
 """Activity reports (รายงานกิจกรรม): report, review my reports, correct or withdraw, pause reminders."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from linebot.v3.messaging import Message
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import postback, thai, ui
+from .. import postback, reports, thai, ui
 from ..context import Context, Input
 from ..flows.engine import Flow
 from ..flows.photo_step import Photos
@@ -23,16 +23,14 @@ from ..models import (
     MemberPreference,
     Organization,
     PhotoStatus,
-    ReportPhoto,
     StrategicIssue,
 )
 from ..models.reports import reporting_orgs
 from ..refusal import Refusal, registered
-from ..reminders import month_bounds
+from ..reports import CHANGE_WINDOW, Unchangeable
 from ..router import Router
 from .menu import menu_chips
 
-CHANGE_WINDOW = timedelta(days=7)  # an author may correct or withdraw a report this long after sending it
 MAX_PHOTOS = 5
 MY_REPORTS_SHOWN = 5
 MAX_PAST_DAYS = 366  # older dates are almost always a mistyped year
@@ -110,58 +108,23 @@ def _no_budget(ctx: Context, answers: dict[str, Any]) -> bool:
 # ---- saving ---------------------------------------------------------------------------
 
 
+UNCHANGEABLE = {Unchangeable.NOT_YOURS: N_("report.not_yours"), Unchangeable.WITHDRAWN: N_("report.already_withdrawn"),
+                Unchangeable.TOO_OLD: N_("report.too_old")}
+
+
 def _check_may_change(ctx: Context, report: ActivityReport | None) -> ActivityReport:
     """The report, if this member may still change it (else Refusal). Checked on every action and on save."""
-    if report is None or ctx.member is None or report.author_id != ctx.member.id:
-        raise Refusal(_("report.not_yours"))
-    if report.withdrawn_at is not None:
-        raise Refusal(_("report.already_withdrawn"))
-    if ctx.now - report.created_at > CHANGE_WINDOW:
-        raise Refusal(_("report.too_old", days=CHANGE_WINDOW.days))
+    why = reports.why_not_change(ctx.member, report, ctx.now)
+    if why is not None:
+        raise Refusal(_(UNCHANGEABLE[why], days=CHANGE_WINDOW.days))
+    assert report is not None
     return report
-
-
-def _allowed_org(ctx: Context, raw_id: Any) -> Organization | None:
-    if raw_id is None or not str(raw_id).isdigit():
-        return None
-    assert ctx.member is not None
-    return ctx.session.scalar(select(Organization).where(Organization.id == int(raw_id),
-                                                         reporting_orgs(ctx.member.id)))
-
-
-def _link_photos(ctx: Context, report: ActivityReport, photos: list[dict[str, Any]]) -> None:
-    assert ctx.member is not None
-    wanted = [int(p["id"]) for p in photos]
-    # Only this member's photos that are free or already this report's: answers are server-side,
-    # but a photo must never move from someone else's report.
-    if wanted:
-        ctx.session.execute(
-            update(ReportPhoto)
-            .where(ReportPhoto.id.in_(wanted), ReportPhoto.member_id == ctx.member.id,
-                   ReportPhoto.report_id.is_(None) | (ReportPhoto.report_id == report.id))
-            .values(report_id=report.id)
-            .execution_options(synchronize_session=False))
-    # A correction that dropped photos unlinks them; the orphan cleanup removes the files.
-    ctx.session.execute(
-        update(ReportPhoto)
-        .where(ReportPhoto.report_id == report.id, ReportPhoto.id.not_in(wanted or [0]))
-        .values(report_id=None)
-        .execution_options(synchronize_session=False))
-
-
-def reports_this_month(ctx: Context, org_id: int) -> int:
-    """Reports count in the month the activity happened (the monthly reminder uses the same rule)."""
-    start, end = month_bounds(ctx.today)
-    return ctx.session.scalar(
-        select(func.count(ActivityReport.id)).where(
-            ActivityReport.organization_id == org_id, ActivityReport.withdrawn_at.is_(None),
-            ActivityReport.activity_date >= start, ActivityReport.activity_date < end)) or 0
 
 
 def _save_report(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     member = ctx.member
     assert member is not None
-    org = _allowed_org(ctx, answers.get("org"))
+    org = reports.reporting_org(ctx.session, member, answers.get("org"))
     if org is None:
         raise Refusal(_("report.org_not_allowed"))
     correcting = answers.get("report_id") is not None
@@ -193,9 +156,9 @@ def _save_report(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     report.budget_source = BudgetSource(source) if source else None
     ctx.session.add(report)
     ctx.session.flush()
-    _link_photos(ctx, report, answers.get("photos") or [])
+    reports.link_photos(ctx.session, member, report, [int(p["id"]) for p in answers.get("photos") or []])
 
-    count = reports_this_month(ctx, org.id)
+    count = reports.reports_this_month(ctx.session, org.id, ctx.today)
     key = N_("report.corrected") if correcting else N_("report.saved")
     return [ui.text(_(key, name=org.name, n=thai.format_number(count, ctx.locale)), menu_chips(ctx))]
 
