@@ -38,7 +38,8 @@ def make_coordinator(chat, db, user_id=COORD, scope="province:50", name="ผู�
     return person
 
 
-def register_org(leader, name="กลุ่มออมทรัพย์บ้านแม่แฝก"):
+def register_org(leader, name="กลุ่มออมทรัพย์บ้านแม่แฝก", *, phone: str | None = None):
+    """Answer the organization flow up to its summary card; `phone` typed, or the leader's own tapped."""
     leader.tap("ลงทะเบียนองค์กร")
     leader.say(name)
     leader.tap("กลุ่มออมทรัพย์")
@@ -49,7 +50,10 @@ def register_org(leader, name="กลุ่มออมทรัพย์บ้�
     leader.tap("เสร็จแล้ว")
     leader.say("๑๒๐ คน")
     leader.say("พ.ศ. 2550")
-    leader.tap("081-234-5678")  # the leader's own phone, offered as a chip
+    if phone is None:
+        leader.tap("081-234-5678")  # the leader's own phone, offered as a chip
+    else:
+        leader.say(phone)
 
 
 def person(db, user_id: str, *, locale: str = "th", province: str = "50", registered: bool = True) -> Member:

@@ -17,6 +17,7 @@ from bot.erasure import REDACTED, erase_member, needles_of, redact_value
 from bot.models import (ActivityReport, ActivityType, Base, ConversationState, Member, Organization, OrgStatus,
                         OutboxMessage, OutboxStatus, utcnow)
 
+from . import helpers
 from .helpers import COORD, make_coordinator
 
 PERSON = "U" + "9" * 32
@@ -30,8 +31,8 @@ PUSH = "/v2/bot/message/push"
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)  # 10:00 in Bangkok
 
 
-def register_person(chat):
-    person = chat.user(PERSON, DISPLAY)
+def register_person(chat, display: str = DISPLAY):
+    person = chat.user(PERSON, display)
     person.follow()
     person.tap("ยินยอม")
     person.say(NAME)
@@ -43,16 +44,7 @@ def register_person(chat):
 
 
 def register_org(leader, name: str, phone: str = "089-123-4567", save: bool = True) -> None:
-    leader.tap("ลงทะเบียนองค์กร")
-    leader.say(name)
-    leader.tap("กลุ่มออมทรัพย์")
-    leader.say("เชียงใหม่")
-    leader.say("ต.แม่แฝก อ.สันทราย")
-    leader.tap("สวัสดิการชุมชน")
-    leader.tap("เสร็จแล้ว")
-    leader.say("40")
-    leader.say("2550")
-    leader.say(phone)
+    helpers.register_org(leader, name, phone=phone)
     if save:
         leader.tap("บันทึก")
 
@@ -210,14 +202,7 @@ def test_a_display_name_that_is_a_place_or_an_issue_word_renames_nothing(chat, d
 
     provinces = sorted(db.scalars(select(Province.name_th)))
     issues = sorted(db.scalars(select(StrategicIssue.name_th)))
-    person = chat.user(PERSON, "เชียงใหม่")
-    person.follow()
-    person.tap("ยินยอม")
-    person.say(NAME)
-    person.say("089-123-4567")
-    person.say("เชียงใหม่")
-    person.tap("ภาษาไทย")
-    person.tap("บันทึก")
+    register_person(chat, display="เชียงใหม่")
     db.rollback()
     member = db.scalar(select(Member).where(Member.line_user_id == PERSON))
     member.display_name = "ชุมชน"  # as a second name a person might go by
