@@ -30,7 +30,8 @@ REDACTED = "–"
 MIN_NEEDLE = 4
 # Other people's member rows keep a name they share; reference data and bookkeeping never hold a
 # person's copy (a display name like "เชียงใหม่" or "ชุมชน" must not rename a province or an issue).
-SKIPPED_TABLES = {"members", "regions", "province_groups", "provinces", "strategic_issues", "alembic_version",
+# The audit log is append-only and holds member ids, never names or phones (bot/audit.py).
+SKIPPED_TABLES = {"members", "audit_log", "regions", "province_groups", "provinces", "strategic_issues", "alembic_version",
                   "apscheduler_jobs", "job_runs", "scheduler_leases", "processed_events"}
 
 
