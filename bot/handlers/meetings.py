@@ -39,7 +39,7 @@ from ..refusal import Refusal, guard
 from ..router import Router
 from ..scopes import Scope
 from .choices import issue_options
-from .menu import menu_chips
+from .menu import chip, menu_chips, menu_commands
 
 MAX_LISTED = 5
 AUDIENCE_ROLES = {"all": N_("meeting.aud_all"), "leader": N_("meeting.aud_leader"),
@@ -288,9 +288,10 @@ def upcoming_meetings(ctx: Context, inp: Input) -> list[Message]:
     for notice, answer in notices:
         lines.append(_("meeting.line", title=notice.title, time=thai.format_datetime(notice.starts_at, ctx.locale, tz),
                        answer=_(ANSWERS[answer][0]) if answer else _("meeting.no_answer")))
-    chips = menu_chips(ctx)
+    # The menu, less this very list and the organizer's own chips (not the same button twice).
+    chips = [chip(c) for c in menu_commands(ctx) if c not in ("meetings", "new_meeting")]
     if organizer_grants(member):
-        chips = [ui.Chip(_("meeting.new_chip"), postback.encode(cmd="new_meeting")),
+        chips = [chip("new_meeting"),
                  ui.Chip(_("meeting.who_chip"), postback.encode(cmd="who_goes"))] + chips[:11]
     if not lines:
         return [ui.text(_("meetings.none"), chips)]
