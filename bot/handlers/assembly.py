@@ -12,7 +12,7 @@ from typing import Any
 from linebot.v3.messaging import FlexMessage, Message
 from sqlalchemy import func, select
 
-from .. import assembly, digests, postback, thai, ui
+from .. import assembly, digests, menus, postback, thai, ui
 from ..assembly import Cast
 from ..cards import assembly as cards
 from ..context import Context, Input
@@ -63,7 +63,9 @@ def vote(ctx: Context, inp: Input) -> list[Message]:
     item = outcome.item
     if outcome.status in CAST_REPLY:
         title = item.title if item is not None else ""
-        return [ui.text(_(CAST_REPLY[outcome.status], title=title), _ballot_chips(ctx))]
+        # (vote.unknown names the button that lists one's ballots, in the button's own words)
+        return [ui.text(_(CAST_REPLY[outcome.status], title=title, button=_(menus.ENTRIES["my_ballots"].label_id)),
+                        _ballot_chips(ctx))]
     assert item is not None and outcome.option is not None
     choice = cards.option_labels(item)[outcome.option]
     key = {Cast.RECORDED: N_("vote.recorded"), Cast.CHANGED: N_("vote.changed"), Cast.SAME: N_("vote.same")}

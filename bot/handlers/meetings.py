@@ -4,7 +4,7 @@
 A coordinator (within their scope) or the secretariat writes a notice in a flow; saving makes a
 draft whose preview shows the card, how many will get it, what it costs of the monthly quota and
 what is left. Then: send now, or at a chosen time (a job sends it; cancellable until then).
-Recipients answer ไป / ไม่ไป / ยังไม่แน่ใจ; the day before, those going or not sure are reminded;
+Recipients answer เข้าร่วม / ไม่สะดวก / ยังไม่แน่ใจ; the day before, those going or not sure are reminded;
 moving or cancelling a sent meeting tells them too. Names of who answered are shown only to the
 notice's author, in their 1:1 chat.
 """
@@ -323,13 +323,16 @@ MEETING = Flow(
 )
 
 
+WHO_GOES_WORDS = ("ใครเข้าร่วมบ้าง", "ใครไปบ้าง", "ใครไป", "who will attend", "who is going", "who goes")
+
+
 def register(router: Router) -> None:
     router.flow(MEETING)
     router.command("meetings", upcoming_meetings, ["ประชุม", "การประชุม", "meetings", "meeting"])
     router.command("new_meeting", new_notice, ["นัดประชุม", "แจ้งประชุม", "new meeting", "call a meeting"],
                    starts_flow=True, requires=ORGANIZERS)
-    router.command("who_goes", who_goes, ["ใครไปบ้าง", "ใครไป", "who is going", "who goes"], requires=ORGANIZERS)
-    router.command("group_who_goes", who_goes_in_group, ["ใครไปบ้าง", "ใครไป", "who is going", "who goes"],
+    router.command("who_goes", who_goes, WHO_GOES_WORDS, requires=ORGANIZERS)
+    router.command("group_who_goes", who_goes_in_group, WHO_GOES_WORDS,
                    group=True)
     router.action("rsvp", rsvp)
     router.action("mtg.send", send_now)
