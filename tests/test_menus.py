@@ -39,6 +39,17 @@ def test_every_menu_entry_is_a_command_with_a_chip_sized_name():
     assert set(menus.RICH_MENU) <= set(menus.ENTRIES) and len(menus.RICH_MENU) == 6
 
 
+def test_every_button_name_typed_finds_its_command():
+    """Help says "tap a button, or type its name": each label, typed, is its command."""
+    router = build_router()
+    for entry in menus.ENTRIES.values():
+        for locale in ("th", "en"):
+            with use_locale(locale):
+                name = _(entry.label_id)
+            found = router.find_command(name)
+            assert found is not None and found.key == entry.command, (locale, name)
+
+
 @pytest.mark.parametrize("locale", ["th", "en"])
 def test_rich_menu_tiles_use_the_menus_names(locale):
     with use_locale(locale):

@@ -7,7 +7,8 @@ from sqlalchemy import exists, select
 from .. import menus, postback, thai, ui
 from ..assembly import is_assembly_secretariat
 from ..context import Context, Input
-from ..i18n import _
+from ..config import SUPPORTED_LOCALES
+from ..i18n import _, use_locale
 from ..models import Organization, Role
 from ..models.reports import reporting_orgs
 from ..roles import has_role
@@ -74,6 +75,17 @@ def help_text(ctx: Context) -> str:
 
 def show_help(ctx: Context, inp: Input) -> list[Message]:
     return [ui.text(help_text(ctx), menu_chips(ctx))]
+
+
+def answer_to_button_names(router: Router) -> None:
+    """Help says "tap a button, or type its name": so every menu command answers to its button's
+    words, in Thai and English, whatever other words its module gave it."""
+    for entry in menus.ENTRIES.values():
+        names = []
+        for locale in SUPPORTED_LOCALES:
+            with use_locale(locale):
+                names.append(_(entry.label_id))
+        router.add_words(entry.command, names)
 
 
 def register(router: Router) -> None:
