@@ -165,7 +165,7 @@ def _calendar(pen: _Pen) -> None:  # meetings: a calendar page with its days
 def _id_card(pen: _Pen) -> None:  # my info: a card with the person's picture and details
     pen.box(16, 28, 84, 74, radius=6)
     pen.disc(24, 36, 40, 52, fill=pen.color)
-    pen.draw.chord(pen._xy(20, 53, 44, 77), 180, 360, fill=pen.color)
+    pen.shoulders(20, 53, 44, 77, fill=pen.color)
     for y, right in ((40, 76), (50, 76), (60, 68)):
         pen.box(50, y, right, y + 5, fill=pen.color, radius=2)
 
