@@ -87,7 +87,9 @@ class Digest:
     provinces: list[ProvinceLine] = field(default_factory=list)  # with reports, most first
     issues: list[tuple[str, int, int]] = field(default_factory=list)  # (issue, reports, participants)
     top_orgs: list[tuple[str, int]] = field(default_factory=list)  # (org name, reports)
-    silent_provinces: list[str] = field(default_factory=list)  # no report dated this month
+    silent_provinces: list[str] = field(default_factory=list)  # no report dated this month, by name
+    # The same provinces, longest silent first: (name, days since its latest report, None if it never had one).
+    longest_silent: list[tuple[str, int | None]] = field(default_factory=list)
     scope_province_count: int = 0
     open_votes: list[tuple[str, int, int]] = field(default_factory=list)  # (title, voted, eligible)
 
@@ -190,9 +192,19 @@ def compute(session: Session, kind: ScopeKind, code: str, period: tuple[date, da
     province_label = Province.short_en if locale == "en" else Province.short_th
     scope_rows = select(Province.id).where(in_scope(Province.id, scope))
     digest.scope_province_count = int(session.scalar(select(func.count()).select_from(scope_rows.subquery())) or 0)
-    digest.silent_provinces = list(session.scalars(
-        select(province_label).where(in_scope(Province.id, scope), ~reported_this_month)
-        .order_by(province_label)))
+    # With each silent province, its latest report ever (correlated MAX over the same index), so the
+    # card can say which have been silent longest rather than list every name.
+    latest_report = (
+        select(func.max(ActivityReport.activity_date)).join(ActivityReport.organization)
+        .where(Organization.province_id == Province.id, ActivityReport.activity_date <= today,
+               ActivityReport.withdrawn_at.is_(None))
+        .scalar_subquery())
+    silent = [(name, latest) for name, latest in session.execute(
+        select(province_label, latest_report).where(in_scope(Province.id, scope), ~reported_this_month)
+        .order_by(province_label))]
+    digest.silent_provinces = [name for name, _latest in silent]
+    digest.longest_silent = [(name, None if latest is None else (today - latest).days) for name, latest in
+                             sorted(silent, key=lambda row: (row[1] is not None, row[1] or date.min, row[0]))]
 
     # Ballots are counted for open items only, not grouped over every ballot of every assembly.
     voted = (select(Ballot.item_id, func.count(Ballot.id).label("voted"))

@@ -218,9 +218,10 @@ class Dispatcher:
             return [self._refusal_reply(ctx, refusal)]
 
     def _refusal_reply(self, ctx: Context, refusal: Refusal) -> Message:
-        """In a 1:1 chat the refusal and what one can do instead (the menu unless it says); in a group one line."""
+        """In a 1:1 chat the refusal and what one can do instead (the menu unless it says); in a group
+        one short line: its first, without chips (a group is read by everyone: no menu, no card)."""
         if ctx.source_type != "user":
-            return ui.text(refusal.message)
+            return ui.text(refusal.message.strip().split("\n", 1)[0])
         chips = refusal.chips
         if chips is None:
             chips = self.router.menu_chips(ctx) if self.router.menu_chips else []

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from linebot.v3.messaging import (
     PostbackAction,
@@ -21,8 +23,8 @@ from linebot.v3.messaging import (
 )
 from PIL import Image, ImageDraw, ImageFont, features
 
-from . import postback
-from .i18n import N_, _, use_locale
+from . import menus, postback
+from .i18n import _, use_locale
 from .line import RichMenuGateway
 
 log = logging.getLogger(__name__)
@@ -43,18 +45,22 @@ GRID = (221, 221, 221)
 @dataclass(frozen=True)
 class Button:
     command: str  # the router's command key: the postback is cmd=<command>
-    label_id: str  # catalog id of the label (the same words as the text menu's chip)
+    label_id: str  # catalog id of the label (bot/menus.py: the same words as the chip and help)
     color: tuple[int, int, int]  # the tile's accent, so buttons are told apart at a glance
 
 
-BUTTONS: tuple[Button, ...] = (
-    Button("register", N_("menu.register"), (6, 199, 85)),
-    Button("report", N_("menu.report"), (0, 122, 204)),
-    Button("my_ballots", N_("menu.my_ballots"), (214, 120, 0)),
-    Button("meetings", N_("menu.meetings"), (142, 68, 173)),
-    Button("my_info", N_("menu.my_info"), (22, 160, 133)),
-    Button("help", N_("menu.help"), (120, 120, 120)),
-)
+# The tiles' accents, one per command of menus.RICH_MENU (labels and order come from bot/menus.py).
+COLORS: dict[str, tuple[int, int, int]] = {
+    "register": (6, 160, 70),
+    "report": (0, 110, 190),
+    "my_ballots": (200, 105, 0),
+    "meetings": (130, 60, 165),
+    "my_info": (18, 140, 118),
+    "help": (105, 105, 105),
+}
+
+BUTTONS: tuple[Button, ...] = tuple(
+    Button(command, menus.ENTRIES[command].label_id, COLORS[command]) for command in menus.RICH_MENU)
 
 
 def _font_path(weight: str) -> Path:
@@ -92,6 +98,103 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, weight: str, size: int, max_width
     return font
 
 
+# ---- pictograms: what each button does, drawn here (no icon files, nothing downloaded) ----------
+
+SUPERSAMPLE = 4  # icons are drawn 4× larger and scaled down, so their edges are smooth
+WHITE = (255, 255, 255)
+
+
+class _Pen:
+    """Draws in a 100 × 100 box scaled to the icon's size: the pictograms below read as sketches."""
+
+    def __init__(self, draw: ImageDraw.ImageDraw, size: int, color: tuple[int, int, int]) -> None:
+        self.draw, self.k, self.color = draw, size / 100, color
+        self.dark = tuple(int(c * 0.6) for c in color)
+
+    def _xy(self, *points: float) -> list[float]:
+        return [p * self.k for p in points]
+
+    def box(self, x0: float, y0: float, x1: float, y1: float, fill: Any = WHITE, radius: float = 0,
+            outline: Any = None, width: float = 0) -> None:
+        self.draw.rounded_rectangle(self._xy(x0, y0, x1, y1), radius=radius * self.k, fill=fill,
+                                    outline=outline, width=round(width * self.k))
+
+    def disc(self, x0: float, y0: float, x1: float, y1: float, fill: Any = WHITE) -> None:
+        self.draw.ellipse(self._xy(x0, y0, x1, y1), fill=fill)
+
+    def shoulders(self, x0: float, y0: float, x1: float, y1: float, fill: Any = WHITE) -> None:
+        """The upper half of the ellipse in the box: a person's shoulders under their head."""
+        self.draw.chord(self._xy(x0, y0, x1, y1), 180, 360, fill=fill)
+
+    def line(self, *points: float, fill: Any = WHITE, width: float = 4) -> None:
+        self.draw.line(self._xy(*points), fill=fill, width=round(width * self.k), joint="curve")
+
+
+def _person_plus(pen: _Pen) -> None:  # register: a person and a plus, "add me"
+    pen.disc(26, 22, 50, 46)
+    pen.shoulders(15, 52, 61, 100)
+    pen.box(67, 26, 75, 54, radius=2)
+    pen.box(57, 36, 85, 44, radius=2)
+
+
+def _clipboard(pen: _Pen) -> None:  # report: a clipboard with written lines
+    pen.box(28, 22, 72, 82, radius=6)
+    pen.box(39, 15, 61, 29, fill=pen.dark, radius=4, outline=WHITE, width=3)
+    for y, right in ((40, 64), (52, 64), (64, 55)):
+        pen.box(36, y, right, y + 5, fill=pen.color, radius=2)
+
+
+def _ballot_box(pen: _Pen) -> None:  # vote: a ticked ballot going into a box
+    pen.box(37, 16, 63, 60, outline=pen.dark, width=2.5)
+    pen.line(43, 35, 49, 42, 58, 26, fill=pen.color, width=5)
+    pen.box(20, 52, 80, 84, radius=4)
+    pen.box(32, 57, 68, 62, fill=pen.dark, radius=2)
+
+
+def _calendar(pen: _Pen) -> None:  # meetings: a calendar page with its days
+    pen.box(22, 26, 78, 80, radius=6)
+    pen.box(22, 26, 78, 42, fill=pen.dark, radius=6)
+    pen.box(22, 36, 78, 42, fill=pen.dark)
+    for x in (34, 60):
+        pen.box(x, 18, x + 7, 34, radius=3, outline=pen.dark, width=2)
+    for y in (49, 64):
+        for x in (30, 45, 60):
+            pen.box(x, y, x + 10, y + 9, fill=pen.color, radius=2)
+
+
+def _id_card(pen: _Pen) -> None:  # my info: a card with the person's picture and details
+    pen.box(16, 28, 84, 74, radius=6)
+    pen.disc(24, 36, 40, 52, fill=pen.color)
+    pen.shoulders(20, 53, 44, 77, fill=pen.color)
+    for y, right in ((40, 76), (50, 76), (60, 68)):
+        pen.box(50, y, right, y + 5, fill=pen.color, radius=2)
+
+
+def _question(pen: _Pen) -> None:  # help: a question mark
+    font = _font("Bold", round(86 * pen.k))
+    pen.draw.text((50 * pen.k, 52 * pen.k), "?", font=font, fill=WHITE, anchor="mm")
+
+
+PICTOGRAMS: dict[str, Callable[[_Pen], None]] = {
+    "register": _person_plus,
+    "report": _clipboard,
+    "my_ballots": _ballot_box,
+    "meetings": _calendar,
+    "my_info": _id_card,
+    "help": _question,
+}
+
+
+def icon(button: Button, size: int) -> Image.Image:
+    """The button's pictogram: white shapes on a disc of its colour, `size` pixels square (RGBA)."""
+    big = size * SUPERSAMPLE
+    image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((0, 0, big - 1, big - 1), fill=button.color)
+    PICTOGRAMS[button.command](_Pen(draw, big, button.color))
+    return image.resize((size, size), Image.Resampling.LANCZOS)
+
+
 def render_image() -> bytes:
     """The menu as a PNG of WIDTH × HEIGHT, under LINE's 1 MB limit."""
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
@@ -99,18 +202,19 @@ def render_image() -> bytes:
     for index, button in enumerate(BUTTONS):
         x, y, w, h = _cell(index)
         draw.rectangle((x, y, x + w - 1, y + h - 1), outline=GRID, width=4)
-        # A coloured ring per button: a landmark found by colour once learned, for slow readers.
-        cx, cy, r = x + w // 2, y + int(h * 0.34), int(h * 0.17)
-        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=button.color)
-        draw.ellipse((cx - r // 2, cy - r // 2, cx + r // 2, cy + r // 2), fill=BACKGROUND)
+        # A pictogram of what the button does, on a disc of its colour: found by picture and
+        # colour once learned, before the words are read.
+        cx, cy, r = x + w // 2, y + int(h * 0.34), int(h * 0.2)
+        picture = icon(button, 2 * r)
+        image.paste(picture, (cx - r, cy - r), picture)
         thai, english = label(button, "th"), label(button, "en")
         big = _fit(draw, thai, "Bold", 118, w - 80)
-        draw.text((cx, y + int(h * 0.68)), thai, font=big, fill=INK, anchor="mm")
+        draw.text((cx, y + int(h * 0.7)), thai, font=big, fill=INK, anchor="mm")
         small = _fit(draw, english, "Regular", 64, w - 80)
-        draw.text((cx, y + int(h * 0.84)), english, font=small, fill=MUTED, anchor="mm")
+        draw.text((cx, y + int(h * 0.86)), english, font=small, fill=MUTED, anchor="mm")
     buffer = io.BytesIO()
-    # A palette PNG: a few flat colours and anti-aliased text compress far below 1 MB.
-    image.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(buffer, format="PNG", optimize=True)
+    # A palette PNG: a few flat colours and anti-aliased edges compress far below 1 MB.
+    image.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(buffer, format="PNG", optimize=True)
     data = buffer.getvalue()
     if len(data) > MAX_IMAGE_BYTES:  # a font or layout change must not ship an image LINE refuses
         raise RuntimeError(f"rich menu image is {len(data)} bytes; LINE allows {MAX_IMAGE_BYTES}")

@@ -71,6 +71,17 @@ class Router:
                 raise ValueError(f"word {word!r} used by {index[normalized]!r} and {key!r}")
             index[normalized] = key
 
+    def add_words(self, key: str, words: Iterable[str]) -> None:
+        """More typed words for a registered 1:1 command (a word another command has is an error)."""
+        command = self.commands[key]
+        new = [w for w in words if command_key(w) not in {command_key(x) for x in command.words}]
+        for word in new:
+            normalized = command_key(word)
+            if self._words.get(normalized, key) != key:
+                raise ValueError(f"word {word!r} used by {self._words[normalized]!r} and {key!r}")
+            self._words[normalized] = key
+        command.words = command.words + tuple(new)
+
     def action(self, name: str, handler: Handler, *, requires: Guard | Iterable[Guard] | None = None,
                needs: Iterable[str] = ()) -> None:
         if name in self.actions:

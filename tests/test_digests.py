@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot import digests
 from bot.cards.digests import render
+from bot.i18n import use_locale
 from bot.assembly import new_token
 from bot.schedule import build_registry
 from bot.models import (
@@ -289,3 +290,59 @@ def test_render_serializes_each_bubble_once(monkeypatch):
     assert len(bubbles) == 6  # it fits at the first try: every province shown
     assert sum(1 for node in measured if getattr(node, "type", None) == "bubble") == len(bubbles)
     assert real(message.contents) <= ui.CAROUSEL_BYTES
+
+
+def _silent_text(message) -> str:
+    """The texts of the digest's last bubble (the silent provinces, when there are any)."""
+    return "\n".join(texts_in(message.to_dict()["contents"]["contents"][-1]))
+
+
+def test_a_national_digest_counts_silent_provinces_and_names_only_the_longest_silent(db, services):
+    leader = person(db, LEADER)
+    # Latest reports: this month in เชียงใหม่ (not silent); before this month in six provinces.
+    latest = {"50": TODAY, "55": date(2026, 7, 1), "52": date(2026, 8, 1), "53": date(2026, 9, 1),
+              "54": date(2026, 10, 1), "51": date(2026, 10, 20), "56": date(2026, 10, 31)}
+    for code, day in latest.items():
+        o = org(db, f"กลุ่ม {code}", code)
+        report(db, o, leader, day=day, created=datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc))
+    report(db, o, leader, day=date(2026, 11, 2), withdrawn=True)  # withdrawn: 56 is still silent
+    db.commit()
+    d = digests.compute(db, ScopeKind.NATIONAL, "", digests.daily_period(TODAY), tz=services.settings.timezone,
+                        locale="th", now=NOW)
+    assert len(d.silent_provinces) == 76 and d.scope_province_count == 77
+    name = {code: province(db, code).short_th for code in latest}
+    assert d.longest_silent[70:] == [(name["55"], 147), (name["52"], 116), (name["53"], 85), (name["54"], 55),
+                                     (name["51"], 36), (name["56"], 25)]
+    assert all(days is None for _name, days in d.longest_silent[:70])
+
+    with use_locale("th"):
+        text = _silent_text(render(d, weekly=False, locale="th"))
+    assert "76 จาก 77 จังหวัดยังไม่มีรายงานเดือนนี้" in text
+    assert "ในจำนวนนี้ 70 จังหวัดยังไม่เคยมีรายงานเลย" in text
+    assert f"{name['55']}\nไม่มีรายงานมา 147 วัน" in text and f"{name['51']}\nไม่มีรายงานมา 36 วัน" in text
+    assert name["56"] not in text  # the sixth longest is not named
+    assert len([line for line in text.splitlines() if line in d.silent_provinces]) == 5  # not a block of 76
+    with use_locale("en"):
+        english = _silent_text(render(digests.compute(db, ScopeKind.NATIONAL, "", digests.daily_period(TODAY),
+                                                      tz=services.settings.timezone, locale="en", now=NOW),
+                                      weekly=False, locale="en"))
+    assert "70 of them have never reported" in english and "no report for 147 days" in english
+
+
+def test_a_small_scope_names_its_silent_provinces(fixture, services):
+    """A province group (here ล้านนาตะวันออก) has few provinces: the silent ones are simply named."""
+    d = digests.compute(fixture, ScopeKind.GROUP, "lanna_east", digests.daily_period(TODAY),
+                        tz=services.settings.timezone, locale="th", now=NOW)
+    assert 0 < len(d.silent_provinces) <= 10
+    with use_locale("th"):
+        text = _silent_text(render(d, weekly=False, locale="th"))
+    assert ", ".join(d.silent_provinces) in text and "เงียบนานที่สุด" not in text
+
+
+def test_a_pending_organization_waiting_since_today_says_today():
+    d = digests.Digest("ภาคเหนือ", digests.daily_period(TODAY), new_orgs=2, pending=2,
+                       pending_oldest=[("สภาองค์กรชุมชนตำบลสันทราย", 5), ("กองทุนสวัสดิการชุมชนหนองหอย", 0)])
+    with use_locale("th"):
+        text = "\n".join(texts_in(render(d, weekly=False, locale="th").to_dict()))
+    assert "สภาองค์กรชุมชนตำบลสันทราย\n5 วัน" in text and "กองทุนสวัสดิการชุมชนหนองหอย\nวันนี้" in text
+    assert "0 วัน" not in text

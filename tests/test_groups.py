@@ -50,7 +50,7 @@ def test_binding_authorization_every_role_and_scope(chat, db, role, scope):
     group.say(BOSS, "ผูกกลุ่ม")
     may_bind = role in (Role.COORDINATOR, Role.SECRETARIAT, Role.ADMIN)
     if not may_bind:
-        assert "เฉพาะเลขานุการหรือผู้ประสานงาน" in group.last_text()
+        assert "เฉพาะกองเลขาหรือผู้ประสานงาน" in group.last_text()
         assert not group_actions(group)
     else:
         offered = {parse_pb(data)["s"] for data in group_actions(group).values()}
@@ -161,3 +161,49 @@ def test_group_messages_never_carry_personal_data(chat, db):
     blob = "\n".join(t for m in chat.emulator.messages_for(GID) for t in texts_in(m))
     for personal in ("สมชาย", "0812345678", BOSS):
         assert personal not in blob
+
+
+@pytest.mark.parametrize("bound_first", [False, True], ids=["unbound", "bound"])
+def test_a_refusal_in_a_group_is_one_short_line_without_personal_data(chat, db, bound_first):
+    """Someone without the role (registered or not) types a group command or taps a group button:
+    one short line of text, no card, no chips, nobody's name or phone; never silence either."""
+    from bot.handlers import build_router
+
+    boss = person(db, BOSS)
+    grant(db, boss, Role.SECRETARIAT, "national")
+    person(db, OTHER)  # registered, no role ("สมชาย ใจงาม", 0812345678)
+    db.commit()
+    group = chat.group(GID, "กลุ่มเลขา")
+    if bound_first:
+        group_postback(group, BOSS, pb(a="gbind", s="national"))
+        assert bound(db) is not None
+    stranger = "U" + "9" * 32  # never wrote to the bot: not a member at all
+    router = build_router()
+    guarded = [key for key in router.group_commands if key not in ("group_help", "group_summary")]
+    assert set(guarded) == {"group_bind", "group_unbind", "group_who_goes"}
+    for who in (OTHER, stranger):
+        for key in guarded:
+            for word in router.group_commands[key].words[:2]:
+                group.say(who, word)
+                replies = group.replies()
+                assert len(replies) == 1 and replies[0]["type"] == "text", (who, word, replies)
+                line = replies[0]["text"]
+                assert "\n" not in line and len(line) <= 120, (who, word, line)
+                assert not replies[0].get("quickReply"), (who, word)
+                for personal in ("สมชาย", "ใจงาม", "0812345678", OTHER, stranger):
+                    assert personal not in line
+        for data in (pb(a="gset", k="weekly"), pb(a="gbind", s="national")):
+            group_postback(group, who, data)
+            (reply,) = group.replies()
+            assert reply["type"] == "text" and "\n" not in reply["text"] and not reply.get("quickReply")
+    assert bound(db) is None or bound(db).scope == "national"
+
+
+def test_a_group_without_a_name_is_called_this_group(chat, db):
+    boss = person(db, BOSS)
+    grant(db, boss, Role.SECRETARIAT, "national")
+    db.commit()
+    group = chat.group(GID, "")
+    group_postback(group, BOSS, pb(a="gbind", s="national"))
+    text = group.last_text()
+    assert "กลุ่มนี้" in text and "กลุ่ม นี้" not in text

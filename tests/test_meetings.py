@@ -89,9 +89,9 @@ def test_preview_send_rsvp_who_goes_reminder_move_cancel(chat, people, services,
         assert emulator.messages_for(FAR) == []
         # Answers change; the last one counts and changes are counted.
         button = {a["label"]: a["data"] for a in actions_in(card)}
-        l1.postback(button["ไม่ไป"])
-        l1.postback(button["ไป"])
-        l2.postback(button["ไป"])
+        l1.postback(button["ไม่สะดวก"])
+        l1.postback(button["เข้าร่วม"])
+        l2.postback(button["เข้าร่วม"])
         l2.postback(button["ยังไม่แน่ใจ"])
         assert "ยังไม่แน่ใจ" in l2.last_text()
         far.postback(card["contents"]["footer"]["contents"][0]["action"]["data"])
@@ -102,20 +102,20 @@ def test_preview_send_rsvp_who_goes_reminder_move_cancel(chat, people, services,
         assert (rows[L2].answer, rows[L2].changes) == (RsvpAnswer.MAYBE, 1)
         assert meetings.counts(db, notice(db)) == {RsvpAnswer.GOING: 1, RsvpAnswer.MAYBE: 1}
 
-        coord.say("ใครไปบ้าง")
+        coord.say("ใครเข้าร่วมบ้าง")
         who = coord.last_text()
-        assert "ไป 1 คน" in who and "ยังไม่แน่ใจ 1 คน" in who and "ไม่ไป 0 คน" in who
+        assert "เข้าร่วม 1 คน" in who and "ยังไม่แน่ใจ 1 คน" in who and "ไม่สะดวก 0 คน" in who
         assert "มานี มีนา" in who and "ปิติ ชูใจ" in who  # names: to the author, in 1:1 only
         group = chat.group("C" + "9" * 32)
         group.say(COORD, "ใครไปบ้าง")  # in a group: counts only, never names
-        assert "ไป 1 · ยังไม่แน่ใจ 1 · ไม่ไป 0" in group.last_text()
+        assert "เข้าร่วม 1 · ยังไม่แน่ใจ 1 · ไม่สะดวก 0" in group.last_text()
         assert "มานี" not in group.last_text() and "ปิติ" not in group.last_text()
         group.say(L1, "ใครไปบ้าง")
         assert "ขออภัยค่ะ" in group.last_text()
         l1.say("ใครไปบ้าง")
         assert "มานี มีนา" not in l1.last_text() and "ขออภัยค่ะ" in l1.last_text()
         l1.say("ประชุม")
-        assert "ประชุมกองทุนสวัสดิการ" in l1.last_text() and "(ไป)" in l1.last_text()
+        assert "ประชุมกองทุนสวัสดิการ" in l1.last_text() and "(เข้าร่วม)" in l1.last_text()
 
     # The day before, 09:00: a reminder to both (going, not sure), once.
     eve = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
@@ -132,7 +132,7 @@ def test_preview_send_rsvp_who_goes_reminder_move_cancel(chat, people, services,
         coord.say("ใครไปบ้าง")
         move = coord.action("เปลี่ยนเวลา")
         coord.postback(move["data"], params={"datetime": "2026-11-29T09:30"})
-        assert "แจ้งผู้ที่ตอบว่าไปหรือยังไม่แน่ใจ 2 คนแล้ว" in coord.last_text()
+        assert "แจ้งผู้ที่ตอบว่าเข้าร่วมหรือยังไม่แน่ใจ 2 คนแล้ว" in coord.last_text()
         coord.tap("ยกเลิกประชุม")
         assert "ยกเลิกแล้วค่ะ" in coord.last_text()
         deliver(services, NOW)

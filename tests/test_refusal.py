@@ -57,7 +57,8 @@ class Demo:
         return run
 
     def refuse_in_group(self, ctx, inp):
-        raise Refusal(_("meeting.not_allowed"), chips=[ui.Chip("x", "cmd=menu")])
+        # Written for a 1:1 chat: a second line and chips, which a group never gets.
+        raise Refusal(_("meeting.not_allowed") + "\n" + _("help.footer"), chips=[ui.Chip("x", "cmd=menu")])
 
     def send(self, services, raw: dict[str, Any], *, chat_id: str = USER, source_type: str = "user") -> list[dict]:
         with services.session_factory() as session, session.begin(), use_locale("th"):
@@ -99,7 +100,7 @@ def test_a_role_guard_refuses_a_non_secretariat_member_with_the_menu(services, d
     assert demo.ran == ["report.withdraw_keep"] and reply["text"] == "ok"
 
 
-def test_a_refusal_in_a_group_is_one_line_without_chips(services):
+def test_a_refusal_in_a_group_is_its_first_line_without_chips(services):
     demo = Demo()
     (reply,) = demo.send(services, ev.text_event(USER, "สาธิต", "r" * 32, group_id=GROUP),
                          chat_id=GROUP, source_type="group")

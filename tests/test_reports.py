@@ -87,7 +87,7 @@ def test_full_report_with_two_photos_and_a_location(chat, db, emulator, services
     leader.location(18.8, 99.05, "ศาลาประชาคมบ้านดอน")
     assert "งบประมาณ" in leader.last_text()
     leader.say("2,500")
-    assert {"กองทุนชุมชน", "พอช.", "อปท./ท้องถิ่น"} <= set(leader.chips())
+    assert {"กองทุนชุมชน", "พอช.", "อบต./เทศบาล"} <= set(leader.chips())
     leader.tap("พอช.")
 
     assert leader.sees("ตรวจรายงานกิจกรรม", "ออมทรัพย์บ้านดอน", "ประชุม", "สวัสดิการชุมชน", "20 พ.ย. 2569",

@@ -140,3 +140,18 @@ def test_cli_deploy_without_a_channel_says_so(monkeypatch, settings):
     monkeypatch.setenv("KHABUAN_INSTANCE_PATH", str(settings.instance_path))
     result = CliRunner().invoke(main, ["richmenu", "deploy"])
     assert result.exit_code != 0 and "no LINE channel configured" in result.output
+
+
+def test_each_button_has_its_own_pictogram_on_its_colour():
+    """Not a plain ring: white shapes on the button's disc, and no two buttons drawn alike."""
+    drawn = {}
+    for button in richmenu.BUTTONS:
+        picture = richmenu.icon(button, 200).convert("RGB")
+        pixels = [picture.getpixel((x, y)) for x in range(0, 200, 2) for y in range(0, 200, 2)]
+        white = sum(1 for p in pixels if min(p) > 235) / len(pixels)
+        accent = sum(1 for p in pixels if max(abs(a - b) for a, b in zip(p, button.color)) < 30) / len(pixels)
+        assert 0.06 < white < 0.5, (button.command, white)  # a shape, neither a dot nor a blank disc
+        assert accent > 0.2, (button.command, accent)
+        drawn[button.command] = picture.convert("1").tobytes()
+    assert len(set(drawn.values())) == len(drawn)
+    assert set(drawn) == set(richmenu.PICTOGRAMS)

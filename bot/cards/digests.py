@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 PROVINCE_ROWS_PER_BUBBLE = 20
 ORG_NAME = 40  # characters of an organization's name shown in a table row
+SILENT_NAMES = 10  # silent provinces named in full up to this many (a province group, a region)
+SILENT_LONGEST = 5  # beyond that, only the longest silent are named, with how long
 
 
 def _t(text: str, **kw: Any) -> FlexText:
@@ -64,7 +66,7 @@ def _overview(digest: Digest, title: str, subtitle: str, locale: str) -> FlexBub
     ]
     if digest.pending_oldest:
         body.append(_t(_("digest.pending_oldest"), size="xs", weight="bold", margin="md"))
-        body += [_row([thai.truncate(name, ORG_NAME), _("digest.days", n=num(days))], [5, 2])
+        body += [_row([thai.truncate(name, ORG_NAME), _days(days, locale)], [5, 2])
                  for name, days in digest.pending_oldest]
     if digest.open_votes:
         body.append(_t(_("digest.open_votes"), size="xs", weight="bold", margin="md"))
@@ -106,13 +108,32 @@ def _issues_bubble(digest: Digest, title: str, locale: str) -> FlexBubble | None
     return _bubble(title, "", body) if body else None
 
 
+def _days(days: int, locale: str) -> str:
+    """"3 วัน", and "วันนี้" rather than "0 วัน"."""
+    return _("digest.today") if days == 0 else _("digest.days", n=thai.format_number(days, locale))
+
+
 def _silent_bubble(digest: Digest, title: str, locale: str) -> FlexBubble | None:
+    """How many provinces have no report this month; their names when few (a province group, a
+    region), else how many never reported and the longest silent, with how long: a national
+    group is not read a block of 75 names."""
     if not digest.silent_provinces:
         return None
-    names = ", ".join(digest.silent_provinces)
-    body = [_t(_("digest.silent_count", n=thai.format_number(len(digest.silent_provinces), locale),
-                 of=thai.format_number(digest.scope_province_count, locale)), size="xs", wrap=True),
-            _t(thai.truncate(names, 2000), size="xs", color=ui.MUTED, wrap=True)]
+    num = lambda n: thai.format_number(n, locale)  # noqa: E731
+    body: list[Any] = [_t(_("digest.silent_count", n=num(len(digest.silent_provinces)),
+                            of=num(digest.scope_province_count)), size="xs", wrap=True)]
+    if len(digest.silent_provinces) <= SILENT_NAMES:
+        body.append(_t(", ".join(digest.silent_provinces), size="xs", color=ui.MUTED, wrap=True))
+        return _bubble(title, "", body)
+    # Provinces that never reported are counted (in a new deployment they are most of them, and
+    # naming five of them by alphabet says nothing); the longest silent of the others are named.
+    never = sum(1 for _name, days in digest.longest_silent if days is None)
+    if never:
+        body.append(_t(_("digest.never_reported", n=num(never)), size="xs", wrap=True))
+    longest = [(name, days) for name, days in digest.longest_silent if days is not None][:SILENT_LONGEST]
+    if longest:
+        body.append(_t(_("digest.silent_longest"), size="xs", weight="bold", margin="md"))
+        body += [_row([name, _("digest.silent_for", days=_days(days, locale))], [4, 4]) for name, days in longest]
     return _bubble(title, "", body)
 
 

@@ -11,4 +11,5 @@ def build_router() -> Router:
     router = Router()
     for module in MODULES:
         module.register(router)
+    menu.answer_to_button_names(router)
     return router

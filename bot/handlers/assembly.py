@@ -12,7 +12,7 @@ from typing import Any
 from linebot.v3.messaging import FlexMessage, Message
 from sqlalchemy import func, select
 
-from .. import assembly, digests, postback, thai, ui
+from .. import assembly, digests, menus, postback, thai, ui
 from ..assembly import Cast
 from ..cards import assembly as cards
 from ..context import Context, Input
@@ -63,7 +63,9 @@ def vote(ctx: Context, inp: Input) -> list[Message]:
     item = outcome.item
     if outcome.status in CAST_REPLY:
         title = item.title if item is not None else ""
-        return [ui.text(_(CAST_REPLY[outcome.status], title=title), _ballot_chips(ctx))]
+        # (vote.unknown names the button that lists one's ballots, in the button's own words)
+        return [ui.text(_(CAST_REPLY[outcome.status], title=title, button=_(menus.ENTRIES["my_ballots"].label_id)),
+                        _ballot_chips(ctx))]
     assert item is not None and outcome.option is not None
     choice = cards.option_labels(item)[outcome.option]
     key = {Cast.RECORDED: N_("vote.recorded"), Cast.CHANGED: N_("vote.changed"), Cast.SAME: N_("vote.same")}
@@ -105,12 +107,26 @@ def my_ballots(ctx: Context, inp: Input) -> list[Message]:
     items = assembly.unvoted_open_items(ctx.session, ctx.member, ctx.now)
     if not items:
         has_ballots = ctx.session.scalar(select(func.count()).where(Ballot.member_id == ctx.member.id))
+        if not has_ballots and not has_role(ctx.member, Role.DELEGATE):
+            return [_not_a_delegate(ctx)]
         key = N_("vote.no_ballots_left") if has_ballots else N_("vote.no_ballots")
         return [ui.text(_(key), menu_chips(ctx))]
     tz = ctx.settings.timezone
     bubbles = [cards.ballot_message(item, tz, ctx.locale).contents for item in items[:MAX_CARDS]]
     message, shown = ui.carousel(_("vote.my_ballots_alt", n=len(items)), bubbles)
     return [ui.text(_("vote.my_ballots_intro", n=len(items), shown=shown)), ui.with_chips(message, menu_chips(ctx))]
+
+
+def _not_a_delegate(ctx: Context) -> Message:
+    """"ลงคะแนน" is on everyone's rich menu, but ballots are for assembly delegates: say so, and
+    who to ask (their province's coordinator) if they think they should have one."""
+    member = ctx.member
+    assert member is not None
+    if member.is_registered and member.province is not None:
+        text = _("vote.not_a_delegate", province=member.province.label(ctx.locale))
+    else:
+        text = _("vote.not_a_delegate_no_province")
+    return ui.text(text, menu_chips(ctx))
 
 
 # ---- results (delegates and the secretariat) --------------------------------------------------

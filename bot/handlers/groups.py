@@ -79,7 +79,7 @@ def settings_card(ctx: Context, group: BoundGroup) -> Message:
     buttons = [ui.button(_("group.toggle", what=_(label)), postback.encode(a="gset", k=key), display=_(label))
                for key, (_column, label) in RECEIVES.items()]
     buttons.append(ui.button(_("group.switch_language"), postback.encode(a="gset", k="lang")))
-    return ui.card(_("group.bound_title", name=group.name or _("group.this_group")), rows,
+    return ui.card(_("group.bound_title", name=group.name) if group.name else _("group.bound_title_unnamed"), rows,
                    note=_("group.bound_note"), buttons=buttons)
 
 

@@ -4,7 +4,7 @@
 A coordinator (within their scope) or the secretariat writes a notice in a flow; saving makes a
 draft whose preview shows the card, how many will get it, what it costs of the monthly quota and
 what is left. Then: send now, or at a chosen time (a job sends it; cancellable until then).
-Recipients answer ไป / ไม่ไป / ยังไม่แน่ใจ; the day before, those going or not sure are reminded;
+Recipients answer เข้าร่วม / ไม่สะดวก / ยังไม่แน่ใจ; the day before, those going or not sure are reminded;
 moving or cancelling a sent meeting tells them too. Names of who answered are shown only to the
 notice's author, in their 1:1 chat.
 """
@@ -39,7 +39,7 @@ from ..refusal import Refusal, guard
 from ..router import Router
 from ..scopes import Scope
 from .choices import issue_options
-from .menu import menu_chips
+from .menu import chip, menu_chips, menu_commands
 
 MAX_LISTED = 5
 AUDIENCE_ROLES = {"all": N_("meeting.aud_all"), "leader": N_("meeting.aud_leader"),
@@ -288,9 +288,10 @@ def upcoming_meetings(ctx: Context, inp: Input) -> list[Message]:
     for notice, answer in notices:
         lines.append(_("meeting.line", title=notice.title, time=thai.format_datetime(notice.starts_at, ctx.locale, tz),
                        answer=_(ANSWERS[answer][0]) if answer else _("meeting.no_answer")))
-    chips = menu_chips(ctx)
+    # The menu, less this very list and the organizer's own chips (not the same button twice).
+    chips = [chip(c) for c in menu_commands(ctx) if c not in ("meetings", "new_meeting")]
     if organizer_grants(member):
-        chips = [ui.Chip(_("meeting.new_chip"), postback.encode(cmd="new_meeting")),
+        chips = [chip("new_meeting"),
                  ui.Chip(_("meeting.who_chip"), postback.encode(cmd="who_goes"))] + chips[:11]
     if not lines:
         return [ui.text(_("meetings.none"), chips)]
@@ -322,13 +323,16 @@ MEETING = Flow(
 )
 
 
+WHO_GOES_WORDS = ("ใครเข้าร่วมบ้าง", "ใครไปบ้าง", "ใครไป", "who will attend", "who is going", "who goes")
+
+
 def register(router: Router) -> None:
     router.flow(MEETING)
     router.command("meetings", upcoming_meetings, ["ประชุม", "การประชุม", "meetings", "meeting"])
     router.command("new_meeting", new_notice, ["นัดประชุม", "แจ้งประชุม", "new meeting", "call a meeting"],
                    starts_flow=True, requires=ORGANIZERS)
-    router.command("who_goes", who_goes, ["ใครไปบ้าง", "ใครไป", "who is going", "who goes"], requires=ORGANIZERS)
-    router.command("group_who_goes", who_goes_in_group, ["ใครไปบ้าง", "ใครไป", "who is going", "who goes"],
+    router.command("who_goes", who_goes, WHO_GOES_WORDS, requires=ORGANIZERS)
+    router.command("group_who_goes", who_goes_in_group, WHO_GOES_WORDS,
                    group=True)
     router.action("rsvp", rsvp)
     router.action("mtg.send", send_now)

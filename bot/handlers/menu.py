@@ -4,38 +4,44 @@ from __future__ import annotations
 from linebot.v3.messaging import Message
 from sqlalchemy import exists, select
 
-from .. import postback, thai, ui
+from .. import menus, postback, thai, ui
 from ..assembly import is_assembly_secretariat
 from ..context import Context, Input
-from ..i18n import _
+from ..config import SUPPORTED_LOCALES
+from ..i18n import _, use_locale
 from ..models import Organization, Role
 from ..models.reports import reporting_orgs
 from ..roles import has_role
 from ..router import Router
 
 
-def menu_chips(ctx: Context) -> list[ui.Chip]:
+def chip(command: str) -> ui.Chip:
+    """The button for a command, with its one name (bot/menus.py)."""
+    return ui.Chip(_(menus.ENTRIES[command].label_id), postback.encode(cmd=command))
+
+
+def menu_commands(ctx: Context) -> list[str]:
     """What this person can do now; only real features, only what their roles allow."""
     member = ctx.member
     if member is None or not member.is_registered:
-        return [ui.Chip(_("menu.register"), postback.encode(cmd="register")), ui.Chip(_("menu.help"), postback.encode(cmd="help"))]
-    chips = []
+        return ["register", "help"]
+    commands = []
     # Reporting is offered only to someone with an organization to report for, and then first:
     # it is what leaders come back for every month.
     if ctx.session.scalar(select(exists().where(reporting_orgs(member.id)).select_from(Organization))):
-        chips += [ui.Chip(_("menu.report"), postback.encode(cmd="report")),
-                  ui.Chip(_("menu.my_reports"), postback.encode(cmd="my_reports"))]
-    chips += [ui.Chip(_("menu.register_org"), postback.encode(cmd="register_org")),
-              ui.Chip(_("menu.my_info"), postback.encode(cmd="my_info"))]
+        commands += ["report", "my_reports"]
+    commands += ["register_org", "my_info", "meetings"]
     if has_role(member, (Role.COORDINATOR, Role.SECRETARIAT)):
-        chips.append(ui.Chip(_("menu.pending_orgs"), postback.encode(cmd="pending_orgs")))
-        chips.append(ui.Chip(_("menu.new_meeting"), postback.encode(cmd="new_meeting")))
+        commands += ["pending_orgs", "new_meeting"]
     if has_role(member, Role.DELEGATE):
-        chips.append(ui.Chip(_("menu.my_ballots"), postback.encode(cmd="my_ballots")))
+        commands.append("my_ballots")
     if is_assembly_secretariat(member):
-        chips.append(ui.Chip(_("menu.assembly"), postback.encode(cmd="assembly")))
-    chips += [ui.Chip(_("menu.language"), postback.encode(cmd="language")), ui.Chip(_("menu.help"), postback.encode(cmd="help"))]
-    return chips
+        commands.append("assembly")
+    return commands + ["language", "help"]
+
+
+def menu_chips(ctx: Context) -> list[ui.Chip]:
+    return [chip(command) for command in menu_commands(ctx)]
 
 
 def show_menu(ctx: Context, inp: Input | None = None) -> list[Message]:
@@ -57,8 +63,29 @@ def greet(ctx: Context, inp: Input) -> list[Message]:
     return [ui.text(_("menu.greeting"), menu_chips(ctx))]
 
 
+def help_text(ctx: Context) -> str:
+    """Help names the buttons with their own words: first the rich menu's six tiles (always on
+    the screen), then whatever else this person's menu offers them."""
+    commands = list(menus.RICH_MENU) + [c for c in menu_commands(ctx) if c not in menus.RICH_MENU]
+    lines = [_("help.intro")]
+    lines += [_("help.line", label=_(menus.ENTRIES[c].label_id), what=_(menus.ENTRIES[c].help_id)) for c in commands]
+    lines.append(_("help.footer"))
+    return "\n".join(lines)
+
+
 def show_help(ctx: Context, inp: Input) -> list[Message]:
-    return [ui.text(_("help.text"), menu_chips(ctx))]
+    return [ui.text(help_text(ctx), menu_chips(ctx))]
+
+
+def answer_to_button_names(router: Router) -> None:
+    """Help says "tap a button, or type its name": so every menu command answers to its button's
+    words, in Thai and English, whatever other words its module gave it."""
+    for entry in menus.ENTRIES.values():
+        names = []
+        for locale in SUPPORTED_LOCALES:
+            with use_locale(locale):
+                names.append(_(entry.label_id))
+        router.add_words(entry.command, names)
 
 
 def register(router: Router) -> None:
