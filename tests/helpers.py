@@ -10,22 +10,24 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from bot.emulator import events as ev
+from bot.postback import parse
 from bot.models import Member, Organization, OrgStatus, Province, Role, StrategicIssue
 from bot.roles import grant
+
+from .chat import actions_in
 
 U1 = "U" + "1" * 32
 U2 = "U" + "2" * 32
 COORD = "U" + "c" * 32
 
 
-def register(chat, user_id=U1, name="สมศรี ใจดี", phone="081-234-5678", province="เชียงใหม่", lang="ภาษาไทย"):
+def register(chat, user_id=U1, name="สมศรี ใจดี", phone="081-234-5678", province="เชียงใหม่"):
     leader = chat.user(user_id)
     leader.follow()
     leader.tap("ยินยอม")
     leader.say(name)
     leader.say(phone)
     leader.say(province)
-    leader.tap(lang)
     leader.tap("บันทึก")
     return leader
 
@@ -39,21 +41,30 @@ def make_coordinator(chat, db, user_id=COORD, scope="province:50", name="ผู�
 
 
 def register_org(leader, name="กลุ่มออมทรัพย์บ้านแม่แฝก", *, phone: str | None = None):
-    """Answer the organization flow up to its summary card; `phone` typed, or the leader's own tapped."""
+    """Answer the organization flow up to its summary card. The province and the contact phone
+    are the leader's own (not asked); `phone` given is typed after tapping that row's edit link."""
     leader.tap("ลงทะเบียนองค์กร")
     leader.say(name)
     leader.tap("กลุ่มออมทรัพย์")
-    leader.say("เชียงใหม่")
     leader.say("ต.แม่แฝก อ.สันทราย")
     leader.tap("สวัสดิการชุมชน")
     leader.tap("บ้านมั่นคง")
     leader.tap("เสร็จแล้ว")
     leader.say("๑๒๐ คน")
     leader.say("พ.ศ. 2550")
-    if phone is None:
-        leader.tap("081-234-5678")  # the leader's own phone, offered as a chip
-    else:
+    if phone is not None:
+        tap_edit(leader, "contact_phone")
         leader.say(phone)
+
+
+def tap_edit(person, step: str) -> None:
+    """Tap the "edit" link of one row of the latest summary card (scrolling up if need be)."""
+    for message in reversed(person.all_messages()):
+        for action in actions_in(message):
+            if action.get("type") == "postback" and (parse(action.get("data", "")) or {}).get("e") == step:
+                person.postback(action["data"])
+                return
+    raise AssertionError(f"no edit link for {step}")
 
 
 def person(db, user_id: str, *, locale: str = "th", province: str = "50", registered: bool = True) -> Member:
@@ -94,8 +105,7 @@ def answer_until_photos(leader, *, org: str | None, description="ประชุ
     leader.say("รายงานกิจกรรม")
     if org is not None:
         leader.tap(org)
+    leader.say("เมื่อวาน")  # typed at the activity question: the day, then the kind
     leader.tap("ประชุม")
-    leader.tap("สวัสดิการชุมชน")
-    leader.tap("เมื่อวาน")
     leader.say("35")
     leader.say(description)
