@@ -61,13 +61,14 @@ def test_full_report_with_two_photos_and_a_location(chat, db, emulator, services
     assert "องค์กรไหน" in leader.last_text()
     assert {"ออมทรัพย์บ้านดอน", "สภาองค์กรชุมชนแม่แฝก"} <= set(leader.chips())
     leader.tap("ออมทรัพย์บ้านดอน")
+    # One question: the kind of activity, with the day (today) and the organization's own issue
+    # filled in; another day is one chip away.
     assert "กิจกรรมแบบไหน" in leader.last_text()
-    assert {"ประชุม", "กลุ่มออมทรัพย์", "ช่วยเหลือภัยพิบัติ", "อื่น ๆ"} <= set(leader.chips())
+    assert "วันที่: 25 พ.ย. 2569" in leader.last_text() and "ประเด็นงาน: สภาองค์กรชุมชน" in leader.last_text()
+    assert {"ประชุม", "กลุ่มออมทรัพย์", "ช่วยเหลือภัยพิบัติ", "อื่น ๆ", "วันอื่น"} <= set(leader.chips())
+    leader.pick_date("วันอื่น", "2026-11-20")
+    assert "วันที่: 20 พ.ย. 2569" in leader.last_text()
     leader.tap("ประชุม")
-    # The organization's own issue comes first.
-    assert leader.chips()[0] == "สภาองค์กรชุมชน"
-    leader.tap("สวัสดิการชุมชน")
-    leader.pick_date("เลือกจากปฏิทิน", "2026-11-20")
     assert "กี่คน" in leader.last_text()
     leader.say("๓๕ คน")
     leader.say("ประชุมประจำเดือน วางแผนกองทุนสวัสดิการ")
@@ -83,12 +84,19 @@ def test_full_report_with_two_photos_and_a_location(chat, db, emulator, services
     assert "ได้รับรูปแล้ว 2 รูป" in leader.last_text()
     leader.tap("เสร็จแล้ว")
 
-    assert "ตำแหน่ง" in leader.last_text()
-    leader.location(18.8, 99.05, "ศาลาประชาคมบ้านดอน")
+    # The location is not asked: the card offers it.
     assert "งบประมาณ" in leader.last_text()
     leader.say("2,500")
     assert {"กองทุนชุมชน", "พอช.", "อปท./ท้องถิ่น"} <= set(leader.chips())
     leader.tap("พอช.")
+    assert leader.sees("ตรวจรายงานกิจกรรม")
+    assert "ส่งตำแหน่ง" in leader.chips()
+    leader.location(18.8, 99.05, "ศาลาประชาคมบ้านดอน")
+    assert "ได้รับตำแหน่งแล้ว" in leader.last_text()
+    # The issue was the organization's own; the person changes it on the card.
+    edit_link(leader, "issue")
+    assert leader.chips()[0] == "สภาองค์กรชุมชน"  # the organization's own issue comes first
+    leader.tap("สวัสดิการชุมชน")
 
     assert leader.sees("ตรวจรายงานกิจกรรม", "ออมทรัพย์บ้านดอน", "ประชุม", "สวัสดิการชุมชน", "20 พ.ย. 2569",
                        "35", "2 รูป", "ศาลาประชาคมบ้านดอน", "2,500 บาท", "พอช.")
@@ -119,20 +127,19 @@ def test_single_organization_is_not_asked_and_typed_thai_date(chat, db, clock):
     leader.say("รายงาน")
     assert "รายงานกิจกรรมของ \"ออมทรัพย์บ้านดอน\"" in leader.last_text()
     assert "กิจกรรมแบบไหน" in leader.last_text()
+    leader.say("24 พ.ย. 69")  # another day, typed at the same question
+    assert "วันที่: 24 พ.ย. 2569" in leader.last_text()
     leader.say("อบรม")  # typed instead of tapped
-    leader.tap("สวัสดิการชุมชน")
-    leader.say("25 พ.ย. 69")
     leader.say("20")
     leader.say("อบรมการทำบัญชีกองทุน")
     leader.tap("ไม่มีรูป")
-    leader.tap("ข้าม")  # location
-    leader.tap("ข้าม")  # budget: its source is then not asked
-    assert leader.sees("ตรวจรายงานกิจกรรม", "25 พ.ย. 2569", "ไม่มีรูป")
+    leader.tap("ไม่ได้ใช้งบ")  # budget: its source is then not asked
+    assert leader.sees("ตรวจรายงานกิจกรรม", "24 พ.ย. 2569", "ไม่มีรูป", "สวัสดิการชุมชน")
     assert not leader.sees("แหล่งงบประมาณ")
     leader.say("บันทึก")
     [report] = reports(db)
-    assert report.activity_type is ActivityType.TRAINING
-    assert report.activity_date == date(2026, 11, 25)
+    assert report.activity_type is ActivityType.TRAINING and report.issue.code == "welfare"
+    assert report.activity_date == date(2026, 11, 24)
     assert (report.budget, report.budget_source, report.latitude, report.photos) == (None, None, None, [])
 
 
@@ -140,20 +147,18 @@ def test_typed_relative_date_future_date_and_long_text_are_handled_kindly(chat, 
     leader = register(chat)
     make_org(db, U1, "ออมทรัพย์บ้านดอน")
     leader.say("report")
-    leader.tap("ประชุม")
-    leader.tap("สวัสดิการชุมชน")
     leader.say("30/11/2569")
     assert "ยังมาไม่ถึง" in leader.last_text()
-    assert "วันไหน" in leader.last_text()  # asked again
+    assert "กิจกรรมแบบไหน" in leader.last_text() and "วันที่: 25 พ.ย. 2569" in leader.last_text()  # asked again
     leader.say("เมื่อวาน")
+    leader.tap("ประชุม")
     leader.say("12")
     leader.say("ก" * 1001)
     assert "1,001 ตัวอักษร" in leader.last_text() and "1,000" in leader.last_text()
     leader.say("ประชุมสั้น ๆ")
     assert "รูป" in leader.last_text()
     leader.tap("ไม่มีรูป")
-    leader.tap("ข้าม")
-    leader.tap("ข้าม")
+    leader.tap("ไม่ได้ใช้งบ")
     leader.tap("บันทึก")
     [report] = reports(db)
     assert report.activity_date == date(2026, 11, 24) and report.description == "ประชุมสั้น ๆ"
@@ -175,8 +180,7 @@ def test_photo_download_failure_keeps_the_report(chat, db, emulator, clock, fail
     assert "รับรูปนี้ไม่สำเร็จ" in leader.last_text() and "บันทึกต่อได้" in leader.last_text()
     assert "ได้รับรูปแล้ว 2 รูป" in leader.last_text()
     leader.tap("เสร็จแล้ว")
-    leader.tap("ข้าม")
-    leader.tap("ข้าม")
+    leader.tap("ไม่ได้ใช้งบ")
     assert leader.sees("2 รูป (รับไม่สำเร็จ 1 รูป)")
     leader.tap("บันทึก")
     [report] = reports(db)
@@ -193,7 +197,7 @@ def test_after_five_photos_the_flow_moves_on(chat, db, emulator, clock):
     for n in range(1, 6):
         emulator.add_content(f"m{n}", JPEG)
         leader.image(f"m{n}")
-    assert "ตำแหน่ง" in leader.last_text()
+    assert "งบประมาณ" in leader.last_text()
     state = db.scalar(select(ConversationState))
     assert len(state.answers["photos"]) == 5
 
@@ -215,8 +219,7 @@ def test_edit_one_field_from_the_confirm_card(chat, db, clock):
     make_org(db, U1, "ออมทรัพย์บ้านดอน")
     answer_until_photos(leader, org=None)
     leader.tap("ไม่มีรูป")
-    leader.tap("ข้าม")
-    leader.tap("ข้าม")
+    leader.tap("ไม่ได้ใช้งบ")
     edit_link(leader, "participants")
     assert "คำตอบเดิม: 35" in leader.last_text()
     leader.say("40")
@@ -238,8 +241,7 @@ def test_edit_one_field_from_the_confirm_card(chat, db, clock):
 def save_quick_report(leader, description="ประชุมประจำเดือน วางแผนออมทรัพย์"):
     answer_until_photos(leader, org=None, description=description)
     leader.tap("ไม่มีรูป")
-    leader.tap("ข้าม")
-    leader.tap("ข้าม")
+    leader.tap("ไม่ได้ใช้งบ")
     leader.tap("บันทึก")
 
 
@@ -267,8 +269,7 @@ def test_correction_updates_the_same_report(chat, db, emulator, clock):
     emulator.add_content("m1", JPEG)
     leader.image("m1")
     leader.tap("เสร็จแล้ว")
-    leader.tap("ข้าม")
-    leader.tap("ข้าม")
+    leader.tap("ไม่ได้ใช้งบ")
     leader.tap("บันทึก")
     [original] = reports(db)
 
@@ -367,18 +368,19 @@ def test_english_speaker_reports_in_english(chat, db, clock):
     leader.say("John Smith")
     leader.say("0812345678")
     leader.say("เชียงใหม่")
+    leader.tap("บันทึก")
+    leader.tap("ภาษา / Language")
     leader.tap("English")
-    leader.tap("Save")
     make_org(db, U1, "Ban Don savings group")
     leader.say("report")
     assert "What kind of activity" in leader.last_text()
+    assert "Date: 25 Nov 2026" in leader.last_text() and "Issue: Welfare" in leader.last_text()
     leader.tap("Meeting")
-    leader.tap("Welfare")
-    leader.tap("Today")
     leader.say("12")
     leader.say("Monthly meeting")
     leader.tap("No photo")
-    leader.tap("Skip")
+    leader.say("about 40 people")
+    assert "not a number of people" in leader.last_text() and "No budget used" in leader.last_text()
     leader.say("800")
     leader.tap("Local government")
     assert leader.sees("Check your report", "25 Nov 2026", "฿800", "Local government")
