@@ -401,3 +401,71 @@ def test_description_without_words_is_refused_and_asked_again(chat, db, clock):
         assert "ไม่มีรูป" not in leader.chips(), nothing  # still at the description
     leader.say("ปลูกป่า 20 ไร่")
     assert "ไม่มีรูป" in leader.chips()
+
+
+def test_budget_takes_typed_skip_words_and_refuses_people_as_baht(chat, db, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน")
+    answer_until_photos(leader, org=None)
+    leader.tap("ไม่มีรูป")
+    assert "ไม่ได้ใช้งบ" in leader.chips()
+    leader.say("ประมาณ 40 คน")
+    text = leader.last_text()
+    assert "จำนวนเงินเป็นบาท" in text and "ไม่ใช่จำนวนคน" in text
+    assert 'กด "ไม่ได้ใช้งบ" หรือพิมพ์ว่า "ไม่ได้ใช้งบ"' in text  # every refusal says how to skip
+    assert db.scalar(select(ConversationState)).step == "budget"  # still asked, nothing saved
+    leader.say("abc")
+    assert "ไม่ได้ใช้งบ" in leader.last_text()
+    leader.say("ไม่ได้ใช้ค่ะ")  # typed skip word
+    assert leader.sees("ตรวจรายงานกิจกรรม")
+    assert not leader.sees("แหล่งงบประมาณ")
+    edit_link(leader, "budget")
+    leader.say("ไม่ได้ใช้งบ")  # the chip's words, typed
+    leader.tap("บันทึก")
+    [report] = reports(db)
+    assert (report.budget, report.budget_source) == (None, None)
+
+
+def test_organization_names_cut_alike_are_numbered(chat, db, clock):
+    leader = register(chat)
+    first = make_org(db, U1, "กลุ่มออมทรัพย์เพื่อการผลิตบ้านดอนหมู่ 1", issues=("housing",))
+    second = make_org(db, U1, "กลุ่มออมทรัพย์เพื่อการผลิตบ้านดอนหมู่ 2", issues=("land",))
+    leader.say("รายงานกิจกรรม")
+    text = leader.last_text()
+    assert "1. กลุ่มออมทรัพย์เพื่อการผลิตบ้านดอนหมู่ 1\n2. กลุ่มออมทรัพย์เพื่อการผลิตบ้านดอนหมู่ 2" in text
+    assert leader.chips()[:2] == ["1", "2"]
+    leader.say("๒")  # typed, Thai digit
+    assert "กิจกรรมแบบไหน" in leader.last_text()
+    state = db.scalar(select(ConversationState))
+    assert state.answers["org"] == str(second.id) and state.answers["issue"] == "land"
+    leader.postback("cmd=report")  # the rich menu's button, mid-report: asks before starting over
+    leader.tap("ทิ้ง ไปเรื่องใหม่")
+    leader.tap("1")
+    db.rollback()
+    assert db.scalar(select(ConversationState)).answers["org"] == str(first.id)
+
+
+def test_the_issue_follows_the_organization_changed_on_the_card(chat, db, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน", issues=("housing",))
+    make_org(db, U1, "สภาองค์กรชุมชนแม่แฝก", issues=("councils",))
+    answer_until_photos(leader, org="ออมทรัพย์บ้านดอน")
+    leader.tap("ไม่มีรูป")
+    leader.tap("ไม่ได้ใช้งบ")
+    assert leader.sees("ตรวจรายงานกิจกรรม", "บ้านมั่นคง")
+    edit_link(leader, "org")
+    leader.tap("สภาองค์กรชุมชนแม่แฝก")
+    # The issue was derived, so it follows; the day the person picked (yesterday) stays.
+    assert leader.sees("ตรวจรายงานกิจกรรม", "24 พ.ย. 2569")
+    assert not leader.sees("บ้านมั่นคง")
+    assert db.scalar(select(ConversationState)).answers["issue"] == "councils"
+    db.rollback()
+    edit_link(leader, "issue")
+    leader.tap("ที่ดิน")
+    edit_link(leader, "org")
+    leader.tap("ออมทรัพย์บ้านดอน")
+    assert leader.sees("ที่ดิน")  # chosen by the person: kept
+    leader.tap("บันทึก")
+    [report] = reports(db)
+    assert report.organization.name == "ออมทรัพย์บ้านดอน" and report.issue.code == "land"
+    assert report.activity_date == date(2026, 11, 24)
