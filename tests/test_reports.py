@@ -64,7 +64,7 @@ def test_full_report_with_two_photos_and_a_location(chat, db, emulator, services
     # One question: the kind of activity, with the day (today) and the organization's own issue
     # filled in; another day is one chip away.
     assert "กิจกรรมแบบไหน" in leader.last_text()
-    assert "วันที่: 25 พ.ย. 2569" in leader.last_text() and "ประเด็นงาน: สภาองค์กรชุมชน" in leader.last_text()
+    assert "วันที่: วันนี้ (25 พ.ย. 2569)" in leader.last_text() and "ประเด็นงาน: สภาองค์กรชุมชน" in leader.last_text()
     assert {"ประชุม", "กลุ่มออมทรัพย์", "ช่วยเหลือภัยพิบัติ", "อื่น ๆ", "วันอื่น"} <= set(leader.chips())
     leader.pick_date("วันอื่น", "2026-11-20")
     assert "วันที่: 20 พ.ย. 2569" in leader.last_text()
@@ -149,7 +149,7 @@ def test_typed_relative_date_future_date_and_long_text_are_handled_kindly(chat, 
     leader.say("report")
     leader.say("30/11/2569")
     assert "ยังมาไม่ถึง" in leader.last_text()
-    assert "กิจกรรมแบบไหน" in leader.last_text() and "วันที่: 25 พ.ย. 2569" in leader.last_text()  # asked again
+    assert "กิจกรรมแบบไหน" in leader.last_text() and "วันที่: วันนี้ (25 พ.ย. 2569)" in leader.last_text()  # asked again
     leader.say("เมื่อวาน")
     leader.tap("ประชุม")
     leader.say("12")
@@ -374,7 +374,7 @@ def test_english_speaker_reports_in_english(chat, db, clock):
     make_org(db, U1, "Ban Don savings group")
     leader.say("report")
     assert "What kind of activity" in leader.last_text()
-    assert "Date: 25 Nov 2026" in leader.last_text() and "Issue: Welfare" in leader.last_text()
+    assert "Date: today (25 Nov 2026)" in leader.last_text() and "Issue: Welfare" in leader.last_text()
     leader.tap("Meeting")
     leader.say("12")
     leader.say("Monthly meeting")
@@ -417,7 +417,7 @@ def test_budget_takes_typed_skip_words_and_refuses_people_as_baht(chat, db, cloc
     leader.say("abc")
     assert "ไม่ได้ใช้งบ" in leader.last_text()
     leader.say("ไม่ได้ใช้ค่ะ")  # typed skip word
-    assert leader.sees("ตรวจรายงานกิจกรรม")
+    assert leader.sees("ตรวจรายงานกิจกรรม", "ไม่ได้ใช้งบ")  # the card says it in the chip's words
     assert not leader.sees("แหล่งงบประมาณ")
     edit_link(leader, "budget")
     leader.say("ไม่ได้ใช้งบ")  # the chip's words, typed

@@ -226,7 +226,9 @@ class Amount(Step):
         return Answer(str(amount))
 
     def show(self, ctx: Context, value: Any) -> str:
-        return _("common.not_given") if value is None else thai.format_baht(Decimal(value), ctx.locale)
+        if value is None:  # skipped: say it in the skip chip's words ("ไม่ได้ใช้งบ") when it has its own
+            return _(self.skip_label) if self.optional and self.skip_label != "common.skip" else _("common.not_given")
+        return thai.format_baht(Decimal(value), ctx.locale)
 
 
 class Phone(Step):

@@ -137,7 +137,8 @@ class ActivityKind(Choice):
             return asked
         day = sv.answers.get("activity_date") or ctx.today.isoformat()
         issue = sv.answers.get("issue")
-        lines = [_("report.day_is", date=ACTIVITY_DATE.show(ctx, day))]
+        shown = ACTIVITY_DATE.show(ctx, day)
+        lines = [_("report.day_today", date=shown) if day == ctx.today.isoformat() else _("report.day_is", date=shown)]
         if issue:
             lines.append(_("report.issue_is", issue=ISSUE.show(ctx, issue)))
         return "\n".join([asked, *lines, _("report.change_hint")])
