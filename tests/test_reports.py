@@ -18,10 +18,7 @@ from bot.models import (
     ReportPhoto,
 )
 
-from bot.postback import parse as parse_pb
-
-from .chat import actions_in
-from .helpers import answer_until_photos, make_org, member_of, register
+from .helpers import answer_until_photos, make_org, member_of, register, tap_edit
 
 U1 = "U" + "1" * 32
 U2 = "U" + "2" * 32
@@ -35,16 +32,6 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 def clock():
     with time_machine.travel(NOW, tick=True) as traveller:
         yield traveller
-
-
-def edit_link(leader, step: str) -> None:
-    """Tap the "edit" link of one row of the latest summary card (scrolling up if need be)."""
-    for message in reversed(leader.all_messages()):
-        for action in actions_in(message):
-            if action.get("type") == "postback" and parse_pb(action.get("data", "")).get("e") == step:
-                leader.postback(action["data"])
-                return
-    raise AssertionError(f"no edit link for {step}")
 
 
 def reports(db) -> list[ActivityReport]:
@@ -94,7 +81,7 @@ def test_full_report_with_two_photos_and_a_location(chat, db, emulator, services
     leader.location(18.8, 99.05, "ศาลาประชาคมบ้านดอน")
     assert "ได้รับตำแหน่งแล้ว" in leader.last_text()
     # The issue was the organization's own; the person changes it on the card.
-    edit_link(leader, "issue")
+    tap_edit(leader, "issue")
     assert leader.chips()[0] == "สภาองค์กรชุมชน"  # the organization's own issue comes first
     leader.tap("สวัสดิการชุมชน")
 
@@ -220,13 +207,13 @@ def test_edit_one_field_from_the_confirm_card(chat, db, clock):
     answer_until_photos(leader, org=None)
     leader.tap("ไม่มีรูป")
     leader.tap("ไม่ได้ใช้งบ")
-    edit_link(leader, "participants")
+    tap_edit(leader, "participants")
     assert "คำตอบเดิม: 35" in leader.last_text()
     leader.say("40")
     assert leader.sees("ตรวจรายงานกิจกรรม", "40")
     # Adding a budget from the card makes its source necessary: it is asked at once,
     # then the card comes back.
-    edit_link(leader, "budget")
+    tap_edit(leader, "budget")
     leader.say("1500")
     assert "กองทุนชุมชน" in leader.chips()
     assert reports(db) == []
@@ -276,9 +263,9 @@ def test_correction_updates_the_same_report(chat, db, emulator, clock):
     leader.say("รายงานของฉัน")
     leader.tap("แก้ไข")
     assert leader.sees("ตรวจรายงานกิจกรรม", "ประชุมประจำเดือน วางแผนออมทรัพย์", "1 รูป")
-    edit_link(leader, "description")
+    tap_edit(leader, "description")
     leader.say("ประชุมประจำเดือน แก้ไขรายละเอียด")
-    edit_link(leader, "photos")
+    tap_edit(leader, "photos")
     assert "ได้รับรูปแล้ว 1 รูป" in leader.last_text()  # starts from the photo already sent
     emulator.add_content("m2", PNG, "image/png")
     leader.image("m2")
@@ -419,7 +406,7 @@ def test_budget_takes_typed_skip_words_and_refuses_people_as_baht(chat, db, cloc
     leader.say("ไม่ได้ใช้ค่ะ")  # typed skip word
     assert leader.sees("ตรวจรายงานกิจกรรม", "ไม่ได้ใช้งบ")  # the card says it in the chip's words
     assert not leader.sees("แหล่งงบประมาณ")
-    edit_link(leader, "budget")
+    tap_edit(leader, "budget")
     leader.say("ไม่ได้ใช้งบ")  # the chip's words, typed
     leader.tap("บันทึก")
     [report] = reports(db)
@@ -453,16 +440,16 @@ def test_the_issue_follows_the_organization_changed_on_the_card(chat, db, clock)
     leader.tap("ไม่มีรูป")
     leader.tap("ไม่ได้ใช้งบ")
     assert leader.sees("ตรวจรายงานกิจกรรม", "บ้านมั่นคง")
-    edit_link(leader, "org")
+    tap_edit(leader, "org")
     leader.tap("สภาองค์กรชุมชนแม่แฝก")
     # The issue was derived, so it follows; the day the person picked (yesterday) stays.
     assert leader.sees("ตรวจรายงานกิจกรรม", "24 พ.ย. 2569")
     assert not leader.sees("บ้านมั่นคง")
     assert db.scalar(select(ConversationState)).answers["issue"] == "councils"
     db.rollback()
-    edit_link(leader, "issue")
+    tap_edit(leader, "issue")
     leader.tap("ที่ดิน")
-    edit_link(leader, "org")
+    tap_edit(leader, "org")
     leader.tap("ออมทรัพย์บ้านดอน")
     assert leader.sees("ที่ดิน")  # chosen by the person: kept
     leader.tap("บันทึก")
