@@ -70,3 +70,12 @@ def _(message_id: str, /, **params: object) -> str:
 def ngettext(singular_id: str, plural_id: str, n: int, /, **params: object) -> str:
     text = translations(_current.get()).ngettext(singular_id, plural_id, n)
     return text.format(n=n, **params)
+
+
+def in_both_languages(message_id: str, /) -> tuple[str, ...]:
+    """A message in every catalog, so a typed word matches whichever language the person uses."""
+    found = []
+    for locale in SUPPORTED_LOCALES:
+        with use_locale(locale):
+            found.append(_(message_id))
+    return tuple(found)

@@ -330,6 +330,26 @@ def parse_amount(
         return None
 
 
+#: Words that may follow a number in an amount of money: baht, place values, polite particles.
+_MONEY_FOLLOWERS = ("บาท", "บ.", "baht", "thb", "฿", "ล้าน", "แสน", "หมื่น", "พัน", "ค่ะ", "คะ", "ครับ", "นะ",
+                    "จ้า", "จ้ะ", "โดยประมาณ", "กว่า", "เศษ")
+_WORD_AFTER_NUMBER_RE = re.compile(r"[0-9][0-9,.]*\s*([^\s0-9,.()]+)")
+
+
+def unit_after_number(text: str) -> str | None:
+    """The word after a number that says it is not money ("ประมาณ 40 คน" -> "คน"), else None.
+
+    parse_amount reads "40 คน" as 40; an amount question uses this first, so a count of people
+    or of days is never saved as baht.
+    """
+    s = normalize(text)
+    for m in _WORD_AFTER_NUMBER_RE.finditer(s):
+        word = m.group(1)
+        if not word.lower().startswith(_MONEY_FOLLOWERS):
+            return word
+    return None
+
+
 # ---------------------------------------------------------------------------
 # phones
 # ---------------------------------------------------------------------------
@@ -1032,7 +1052,16 @@ def is_menu(text: str) -> bool:
 
 DONE_WORDS = frozenset({"เสร็จแล้ว", "เสร็จ", "done", "พอแล้ว", "ครบแล้ว", "finish", "finished"})
 YES_WORDS = frozenset({"ใช่", "ตกลง", "ยืนยัน", "บันทึก", "yes", "ok", "okay", "save", "confirm"})
-_DONE_KEYS, _YES_KEYS = _keys(DONE_WORDS), _keys(YES_WORDS)
+#: Typed answers that skip an optional question ("no idea", "none", "didn't use any"): people type
+#: these rather than look for the "ข้าม" chip. Only optional steps read them (bot/flows/steps.py).
+SKIP_WORDS = frozenset({"ข้าม", "ข้ามไป", "ไม่มี", "ไม่ทราบ", "ไม่รู้", "ไม่ได้ใช้", "ไม่ใช้", "ไม่มีข้อมูล",
+                        "skip", "none", "no", "n/a", "don't know", "dont know", "not used"})
+_DONE_KEYS, _YES_KEYS, _SKIP_KEYS = _keys(DONE_WORDS), _keys(YES_WORDS), _keys(SKIP_WORDS)
+
+
+def is_skip(text: str) -> bool:
+    """True if the whole message skips an optional question (see SKIP_WORDS)."""
+    return command_key(text) in _SKIP_KEYS
 
 
 def is_done(text: str) -> bool:

@@ -10,22 +10,24 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from bot.emulator import events as ev
-from bot.models import Member, Organization, OrgStatus, Province, Role, StrategicIssue
+from bot.postback import parse
+from bot.models import ConversationState, Member, Organization, OrgStatus, Province, Role, StrategicIssue
 from bot.roles import grant
+
+from .chat import actions_in, texts_in
 
 U1 = "U" + "1" * 32
 U2 = "U" + "2" * 32
 COORD = "U" + "c" * 32
 
 
-def register(chat, user_id=U1, name="สมศรี ใจดี", phone="081-234-5678", province="เชียงใหม่", lang="ภาษาไทย"):
+def register(chat, user_id=U1, name="สมศรี ใจดี", phone="081-234-5678", province="เชียงใหม่"):
     leader = chat.user(user_id)
     leader.follow()
     leader.tap("ยินยอม")
     leader.say(name)
     leader.say(phone)
     leader.say(province)
-    leader.tap(lang)
     leader.tap("บันทึก")
     return leader
 
@@ -39,21 +41,30 @@ def make_coordinator(chat, db, user_id=COORD, scope="province:50", name="ผู�
 
 
 def register_org(leader, name="กลุ่มออมทรัพย์บ้านแม่แฝก", *, phone: str | None = None):
-    """Answer the organization flow up to its summary card; `phone` typed, or the leader's own tapped."""
+    """Answer the organization flow up to its summary card. The province and the contact phone
+    are the leader's own (not asked); `phone` given is typed after tapping that row's edit link."""
     leader.tap("ลงทะเบียนองค์กร")
     leader.say(name)
     leader.tap("กลุ่มออมทรัพย์")
-    leader.say("เชียงใหม่")
     leader.say("ต.แม่แฝก อ.สันทราย")
     leader.tap("สวัสดิการชุมชน")
     leader.tap("บ้านมั่นคง")
     leader.tap("เสร็จแล้ว")
     leader.say("๑๒๐ คน")
     leader.say("พ.ศ. 2550")
-    if phone is None:
-        leader.tap("081-234-5678")  # the leader's own phone, offered as a chip
-    else:
+    if phone is not None:
+        tap_edit(leader, "contact_phone")
         leader.say(phone)
+
+
+def tap_edit(person, step: str) -> None:
+    """Tap the "edit" link of one row of the latest summary card (scrolling up if need be)."""
+    for message in reversed(person.all_messages()):
+        for action in actions_in(message):
+            if action.get("type") == "postback" and (parse(action.get("data", "")) or {}).get("e") == step:
+                person.postback(action["data"])
+                return
+    raise AssertionError(f"no edit link for {step}")
 
 
 def person(db, user_id: str, *, locale: str = "th", province: str = "50", registered: bool = True) -> Member:
@@ -94,8 +105,83 @@ def answer_until_photos(leader, *, org: str | None, description="ประชุ
     leader.say("รายงานกิจกรรม")
     if org is not None:
         leader.tap(org)
+    leader.say("เมื่อวาน")  # typed at the activity question: the day, then the kind
     leader.tap("ประชุม")
-    leader.tap("สวัสดิการชุมชน")
-    leader.tap("เมื่อวาน")
     leader.say("35")
     leader.say(description)
+
+
+class Journey:
+    """A person walking one journey, counted as issue #13's targets count it.
+
+    What they must do: `typed` messages (`say`) and `taps` (a postback chip or button, a quick
+    reply that sends words, a picked date, a sent location or photo); `questions` the bot asked
+    (each flow step the conversation stood at, once, in order; the summary card is not a question);
+    and `dead_ends`: replies whose last message offers nothing to tap (there must be none in 1:1).
+    """
+
+    CONFIRM = "__confirm"
+
+    def __init__(self, user, db) -> None:
+        self.user, self.db = user, db
+        self.typed = 0
+        self.taps = 0
+        self.questions: list[tuple[str, str]] = []
+        self.dead_ends: list[str] = []
+
+    def _after(self, what: str) -> None:
+        replies = self.user.replies()
+        if not replies or not actions_in(replies[-1]):
+            said = " | ".join(t for m in replies for t in texts_in(m)) if replies else "(nothing)"
+            self.dead_ends.append(f"{what} -> {said}")
+        self.db.rollback()  # see what the bot committed
+        state = self.db.scalar(select(ConversationState).join(Member, Member.id == ConversationState.member_id)
+                               .where(Member.line_user_id == self.user.user_id))
+        if state is not None and state.step != self.CONFIRM and (state.flow, state.step) not in self.questions:
+            self.questions.append((state.flow, state.step))
+
+    # ---- what the person does -------------------------------------------------------
+    def follow(self) -> None:
+        self.user.follow()
+        self._after("follow")
+
+    def say(self, text: str) -> None:
+        self.typed += 1
+        self.user.say(text)
+        self._after(f"say {text!r}")
+
+    def tap(self, label: str) -> None:
+        """A chip or button by its label: a postback, or a quick reply that sends its words."""
+        action = self.user.action(label)
+        self.taps += 1
+        if action["type"] == "message":
+            self.user.say(action["text"])
+        else:
+            assert action["type"] == "postback", action
+            self.user.postback(action["data"])
+        self._after(f"tap {label!r}")
+
+    def postback(self, data: str, what: str = "a button") -> None:
+        """A tap on a button found elsewhere (a pushed card, the rich menu)."""
+        self.taps += 1
+        self.user.postback(data)
+        self._after(f"tap {what}")
+
+    def pick_date(self, label: str, value: str) -> None:
+        self.taps += 1
+        self.user.pick_date(label, value)
+        self._after(f"pick {value}")
+
+    def location(self, *args, **kwargs) -> None:
+        self.taps += 1
+        self.user.location(*args, **kwargs)
+        self._after("location")
+
+    def image(self, message_id: str) -> None:
+        self.taps += 1
+        self.user.image(message_id)
+        self._after("photo")
+
+    # ---- reading ---------------------------------------------------------------------
+    def __getattr__(self, name):
+        return getattr(self.user, name)  # last_text, chips, sees, replies...

@@ -68,8 +68,8 @@ def test_typed_no_photo_with_a_particle_moves_on(chat, db, frozen_now):
     answer_until_photos(leader, org=None)
     assert "ไม่มีรูป" in leader.chips()
     leader.say("ไม่มีรูปค่ะ")
-    assert "ไม่มีรูป" not in leader.chips()  # the photo step is answered: on to the location
-    assert "ข้าม" in leader.chips()
+    assert "ไม่มีรูป" not in leader.chips()  # the photo step is answered: on to the budget
+    assert "ไม่ได้ใช้งบ" in leader.chips()
 
 
 # ---- the normalizer itself ----------------------------------------------------------------------

@@ -38,7 +38,6 @@ def register_person(chat, display: str = DISPLAY):
     person.say(NAME)
     person.say("089-123-4567")
     person.say("เชียงใหม่")
-    person.tap("ภาษาไทย")
     person.tap("บันทึก")
     return person
 
@@ -89,7 +88,6 @@ def test_erasure_leaves_no_name_phone_or_display_name_in_any_table(chat, db, emu
         other.say("สมหญิง ทดลอง")
         other.say("081-111-2222")
         other.say("เชียงใหม่")
-        other.tap("ภาษาไทย")
         other.tap("บันทึก")
         register_org(other, "กลุ่มของอีกคน", phone=PHONE, save=False)
 
@@ -168,7 +166,6 @@ def test_a_short_name_on_a_queued_card_is_redacted_too(chat, db, emulator):
     person.say("แดง")  # a nickname typed as the name: three characters
     person.say(PHONE)
     person.say("เชียงใหม่")
-    person.tap("ภาษาไทย")
     person.tap("บันทึก")
     emulator.fail_next(PUSH, 500, times=1)
     register_org(person, "กลุ่มแดงเดือด")
@@ -190,8 +187,9 @@ def test_consent_and_erase_cards_say_what_is_kept_and_what_goes(chat):
     person.say(NAME)
     person.say(PHONE)
     person.say("เชียงใหม่")
+    person.tap("บันทึก")
+    person.tap("ภาษา / Language")
     person.tap("English")
-    person.tap("Save")
     person.say("delete my data")
     assert person.sees("LINE display name", "province", "messages not yet sent", "reports, photos and locations")
 

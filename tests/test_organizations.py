@@ -7,7 +7,7 @@ from bot import ui
 from bot.models import Member, Organization, OrgStatus, OutboxMessage, OutboxStatus, Province, Role, StrategicIssue
 from bot.roles import grant
 
-from .helpers import COORD, make_coordinator, register, register_org
+from .helpers import COORD, make_coordinator, register, register_org, tap_edit
 
 LEADER = "U" + "1" * 32
 OTHER_COORD = "U" + "d" * 32
@@ -196,3 +196,37 @@ def test_organization_name_without_letters_is_refused(chat, db):
     leader.say("กลุ่มออมทรัพย์บ้านแม่แฝก")
     assert "เป็นตัวหนังสือ" not in leader.last_text()
     assert "กลุ่มออมทรัพย์" in leader.chips()  # on to the kind of organization
+
+
+def test_optional_founding_year_skips_by_typed_words_and_says_how_on_errors(chat, db):
+    leader = register(chat)
+    leader.tap("ลงทะเบียนองค์กร")
+    leader.say("กลุ่มแม่บ้านดอนแก้ว")
+    assert "อื่น ๆ" in leader.chips()  # all ten types on the first page, "other" included
+    leader.tap("กลุ่มอาชีพ")
+    leader.say("ต.ดอนแก้ว อ.แม่ริม")
+    leader.tap("บ้านมั่นคง")
+    leader.tap("เสร็จแล้ว")
+    leader.say("25")
+    leader.say("นานมาแล้ว")
+    assert "ขอเป็นปี พ.ศ." in leader.last_text()
+    assert 'กด "ข้าม" หรือพิมพ์ว่า "ข้าม"' in leader.last_text()  # the refusal says how to skip
+    leader.say("ไม่ทราบค่ะ")
+    # The province and the contact phone are the leader's own: on the card, changeable there.
+    assert leader.sees("ตรวจข้อมูลองค์กร", "เชียงใหม่", "081-234-5678", "กลุ่มอาชีพ")
+    leader.tap("บันทึก")
+    org = db.scalar(select(Organization))
+    assert org.founded_year is None and org.province.name_th == "เชียงใหม่" and org.contact_phone == "0812345678"
+
+
+def test_province_and_phone_change_on_the_card(chat, db):
+    leader = register(chat)
+    register_org(leader, "กลุ่มออมทรัพย์ลำปาง", phone="089-999-0000")
+    assert leader.sees("ตรวจข้อมูลองค์กร", "089-999-0000")
+    tap_edit(leader, "province")
+    assert "ใช้คำตอบเดิม" in leader.chips()
+    leader.say("ลำปาง")
+    assert leader.sees("ตรวจข้อมูลองค์กร", "ลำปาง")
+    leader.tap("บันทึก")
+    org = db.scalar(select(Organization))
+    assert org.province.name_th == "ลำปาง" and org.contact_phone == "0899990000"

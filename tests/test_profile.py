@@ -138,7 +138,7 @@ def test_a_button_never_silently_drops_a_conversation(chat, db):
     coordinator.postback(reject["data"])
     assert "ไม่เสร็จ" in coordinator.last_text()
     coordinator.tap("ทำต่อ")
-    assert "ภาค" in coordinator.last_text()  # still registering, answers kept
+    assert "ตำบล" in coordinator.last_text()  # still registering (the next question), answers kept
     coordinator.postback(reject["data"])
     coordinator.tap("ทิ้ง ไปเรื่องใหม่")
     assert "เหตุผล" in coordinator.last_text()

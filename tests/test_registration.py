@@ -43,19 +43,42 @@ def test_full_registration(chat, db):
 def test_province_by_region_taps_and_english(chat, db):
     leader = chat.user(U1)
     leader.follow()
-    leader.tap("ยินยอม")
+    # No language question while registering: English is chosen from the language menu, any time.
+    leader.say("English")
+    leader.tap("English")
+    leader.tap("Register")
+    leader.tap("I agree")
     leader.say("John Smith")
     leader.say("+66 81 234 5678")
-    assert "ภาคเหนือ" in leader.chips()
-    leader.tap("ภาคเหนือ")
-    assert "เชียงราย" in leader.chips()
-    leader.tap("เชียงราย")
-    leader.tap("English")
+    assert "North" in leader.chips()
+    leader.tap("North")
+    assert "Chiang Rai" in leader.chips()
+    leader.tap("Chiang Rai")
     assert leader.sees("Check your details", "Chiang Rai")
+    assert not leader.sees("Which language")
     leader.tap("Save")
     assert "registered" in leader.last_text()
     member = db.scalar(select(Member).where(Member.line_user_id == U1))
     assert member.locale == "en" and member.phone == "0812345678"
+
+
+def test_registration_asks_no_language_and_speaks_thai(chat, db):
+    leader = chat.user(U1)
+    leader.follow()
+    leader.tap("ยินยอม")
+    assert "3 ข้อ" in leader.last_text()
+    leader.say("สมศรี ใจดี")
+    leader.say("0812345678")
+    leader.tap("ภาคเหนือ")
+    leader.tap("เชียงราย")
+    assert leader.sees("ตรวจข้อมูลของคุณ", "เชียงราย")
+    assert not leader.sees("ภาษา")
+    leader.tap("บันทึก")
+    member = db.scalar(select(Member).where(Member.line_user_id == U1))
+    assert member.locale == "th" and member.is_registered
+    # English stays one tap away in my info.
+    leader.tap("ข้อมูลของฉัน")
+    assert leader.sees("ภาษา / Language")
 
 
 def test_typo_in_province_and_thai_digits(chat, db):
@@ -65,10 +88,9 @@ def test_typo_in_province_and_thai_digits(chat, db):
     leader.say("สมชาย")
     leader.say("๐๘๑๒๓๔๕๖๗๘")
     leader.say("เชียงไหม่")
-    assert leader.sees("ต้องการใช้ภาษา") or leader.sees("หมายถึง")
+    assert leader.sees("ตรวจข้อมูลของคุณ") or leader.sees("หมายถึง")
     if leader.sees("หมายถึง"):
         leader.tap("เชียงใหม่")
-    leader.tap("ภาษาไทย")
     leader.tap("บันทึก")
     member = db.scalar(select(Member).where(Member.line_user_id == U1))
     assert member.province.name_th == "เชียงใหม่" and member.phone == "0812345678"
@@ -104,7 +126,6 @@ def test_back_restores_the_earlier_answer(chat, db):
     assert "เบอร์โทร" in leader.last_text()
     leader.say("0812345678")
     leader.say("ลำปาง")
-    leader.tap("ภาษาไทย")
     assert leader.sees("สมศรี ใจดี", "ลำปาง")
 
 
@@ -127,7 +148,6 @@ def test_edit_one_field_from_the_summary_card(chat, db):
     leader.say("สมศรี ใจดี")
     leader.say("0812345678")
     leader.say("ลำปาง")
-    leader.tap("ภาษาไทย")
     leader.tap("แก้ไข")  # first edit link: the name
     leader.say("สมศรี ใจงาม")
     assert leader.sees("ตรวจข้อมูลของคุณ", "สมศรี ใจงาม", "ลำปาง")
@@ -148,7 +168,7 @@ def test_unfollow_marks_inactive_and_keeps_data(chat, db):
 
 def test_province_paging_chips_survive_when_editing(chat, db):
     leader = register(chat)
-    leader.say("แก้ไขข้อมูล")
+    leader.say("แก้ไขข้อมูล")  # typed: straight to the card of one's details
     province_edit = [a for a in leader.replies()[-1]["contents"]["body"]["contents"]
                      if a.get("type") == "box" and "จังหวัด" in str(a)][0]
     leader.postback(province_edit["contents"][-1]["action"]["data"])
@@ -172,3 +192,18 @@ def test_name_without_letters_is_refused_with_what_is_wanted(chat, db):
     assert "เป็นตัวหนังสือ" not in leader.last_text()
     state = db.scalar(select(ConversationState))
     assert state.answers["full_name"] == "สมศรี ใจดี" and state.step == "phone"
+
+
+def test_register_again_offers_an_organization_or_my_details(chat, db):
+    leader = register(chat)
+    for asked in ("ลงทะเบียน", "ลงทะเบียนค่ะ"):
+        leader.say(asked)
+        assert "ลงทะเบียนไว้แล้ว" in leader.last_text()
+        assert leader.chips() == ["ลงทะเบียนองค์กร", "แก้ไขข้อมูลของฉัน"]
+        assert db.scalar(select(ConversationState)) is None  # nothing opened silently
+    leader.tap("แก้ไขข้อมูลของฉัน")
+    assert leader.sees("ตรวจข้อมูลของคุณ", "สมศรี ใจดี", "เชียงใหม่")
+    leader.tap("ยกเลิก")
+    leader.say("ลงทะเบียน")
+    leader.tap("ลงทะเบียนองค์กร")
+    assert "องค์กรชื่ออะไร" in leader.last_text()

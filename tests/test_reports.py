@@ -18,10 +18,7 @@ from bot.models import (
     ReportPhoto,
 )
 
-from bot.postback import parse as parse_pb
-
-from .chat import actions_in
-from .helpers import answer_until_photos, make_org, member_of, register
+from .helpers import answer_until_photos, make_org, member_of, register, tap_edit
 
 U1 = "U" + "1" * 32
 U2 = "U" + "2" * 32
@@ -35,16 +32,6 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 def clock():
     with time_machine.travel(NOW, tick=True) as traveller:
         yield traveller
-
-
-def edit_link(leader, step: str) -> None:
-    """Tap the "edit" link of one row of the latest summary card (scrolling up if need be)."""
-    for message in reversed(leader.all_messages()):
-        for action in actions_in(message):
-            if action.get("type") == "postback" and parse_pb(action.get("data", "")).get("e") == step:
-                leader.postback(action["data"])
-                return
-    raise AssertionError(f"no edit link for {step}")
 
 
 def reports(db) -> list[ActivityReport]:
@@ -61,13 +48,14 @@ def test_full_report_with_two_photos_and_a_location(chat, db, emulator, services
     assert "องค์กรไหน" in leader.last_text()
     assert {"ออมทรัพย์บ้านดอน", "สภาองค์กรชุมชนแม่แฝก"} <= set(leader.chips())
     leader.tap("ออมทรัพย์บ้านดอน")
+    # One question: the kind of activity, with the day (today) and the organization's own issue
+    # filled in; another day is one chip away.
     assert "กิจกรรมแบบไหน" in leader.last_text()
-    assert {"ประชุม", "กลุ่มออมทรัพย์", "ช่วยเหลือภัยพิบัติ", "อื่น ๆ"} <= set(leader.chips())
+    assert "วันที่: วันนี้ (25 พ.ย. 2569)" in leader.last_text() and "ประเด็นงาน: สภาองค์กรชุมชน" in leader.last_text()
+    assert {"ประชุม", "กลุ่มออมทรัพย์", "ช่วยเหลือภัยพิบัติ", "อื่น ๆ", "วันอื่น"} <= set(leader.chips())
+    leader.pick_date("วันอื่น", "2026-11-20")
+    assert "วันที่: 20 พ.ย. 2569" in leader.last_text()
     leader.tap("ประชุม")
-    # The organization's own issue comes first.
-    assert leader.chips()[0] == "สภาองค์กรชุมชน"
-    leader.tap("สวัสดิการชุมชน")
-    leader.pick_date("เลือกจากปฏิทิน", "2026-11-20")
     assert "กี่คน" in leader.last_text()
     leader.say("๓๕ คน")
     leader.say("ประชุมประจำเดือน วางแผนกองทุนสวัสดิการ")
@@ -83,12 +71,19 @@ def test_full_report_with_two_photos_and_a_location(chat, db, emulator, services
     assert "ได้รับรูปแล้ว 2 รูป" in leader.last_text()
     leader.tap("เสร็จแล้ว")
 
-    assert "ตำแหน่ง" in leader.last_text()
-    leader.location(18.8, 99.05, "ศาลาประชาคมบ้านดอน")
+    # The location is not asked: the card offers it.
     assert "งบประมาณ" in leader.last_text()
     leader.say("2,500")
     assert {"กองทุนชุมชน", "พอช.", "อบต./เทศบาล"} <= set(leader.chips())
     leader.tap("พอช.")
+    assert leader.sees("ตรวจรายงานกิจกรรม")
+    assert "ส่งตำแหน่ง" in leader.chips()
+    leader.location(18.8, 99.05, "ศาลาประชาคมบ้านดอน")
+    assert "ได้รับตำแหน่งแล้ว" in leader.last_text()
+    # The issue was the organization's own; the person changes it on the card.
+    tap_edit(leader, "issue")
+    assert leader.chips()[0] == "สภาองค์กรชุมชน"  # the organization's own issue comes first
+    leader.tap("สวัสดิการชุมชน")
 
     assert leader.sees("ตรวจรายงานกิจกรรม", "ออมทรัพย์บ้านดอน", "ประชุม", "สวัสดิการชุมชน", "20 พ.ย. 2569",
                        "35", "2 รูป", "ศาลาประชาคมบ้านดอน", "2,500 บาท", "พอช.")
@@ -119,20 +114,19 @@ def test_single_organization_is_not_asked_and_typed_thai_date(chat, db, clock):
     leader.say("รายงาน")
     assert "รายงานกิจกรรมของ \"ออมทรัพย์บ้านดอน\"" in leader.last_text()
     assert "กิจกรรมแบบไหน" in leader.last_text()
+    leader.say("24 พ.ย. 69")  # another day, typed at the same question
+    assert "วันที่: 24 พ.ย. 2569" in leader.last_text()
     leader.say("อบรม")  # typed instead of tapped
-    leader.tap("สวัสดิการชุมชน")
-    leader.say("25 พ.ย. 69")
     leader.say("20")
     leader.say("อบรมการทำบัญชีกองทุน")
     leader.tap("ไม่มีรูป")
-    leader.tap("ข้าม")  # location
-    leader.tap("ข้าม")  # budget: its source is then not asked
-    assert leader.sees("ตรวจรายงานกิจกรรม", "25 พ.ย. 2569", "ไม่มีรูป")
+    leader.tap("ไม่ได้ใช้งบ")  # budget: its source is then not asked
+    assert leader.sees("ตรวจรายงานกิจกรรม", "24 พ.ย. 2569", "ไม่มีรูป", "สวัสดิการชุมชน")
     assert not leader.sees("แหล่งงบประมาณ")
     leader.say("บันทึก")
     [report] = reports(db)
-    assert report.activity_type is ActivityType.TRAINING
-    assert report.activity_date == date(2026, 11, 25)
+    assert report.activity_type is ActivityType.TRAINING and report.issue.code == "welfare"
+    assert report.activity_date == date(2026, 11, 24)
     assert (report.budget, report.budget_source, report.latitude, report.photos) == (None, None, None, [])
 
 
@@ -140,20 +134,18 @@ def test_typed_relative_date_future_date_and_long_text_are_handled_kindly(chat, 
     leader = register(chat)
     make_org(db, U1, "ออมทรัพย์บ้านดอน")
     leader.say("report")
-    leader.tap("ประชุม")
-    leader.tap("สวัสดิการชุมชน")
     leader.say("30/11/2569")
     assert "ยังมาไม่ถึง" in leader.last_text()
-    assert "วันไหน" in leader.last_text()  # asked again
+    assert "กิจกรรมแบบไหน" in leader.last_text() and "วันที่: วันนี้ (25 พ.ย. 2569)" in leader.last_text()  # asked again
     leader.say("เมื่อวาน")
+    leader.tap("ประชุม")
     leader.say("12")
     leader.say("ก" * 1001)
     assert "1,001 ตัวอักษร" in leader.last_text() and "1,000" in leader.last_text()
     leader.say("ประชุมสั้น ๆ")
     assert "รูป" in leader.last_text()
     leader.tap("ไม่มีรูป")
-    leader.tap("ข้าม")
-    leader.tap("ข้าม")
+    leader.tap("ไม่ได้ใช้งบ")
     leader.tap("บันทึก")
     [report] = reports(db)
     assert report.activity_date == date(2026, 11, 24) and report.description == "ประชุมสั้น ๆ"
@@ -175,8 +167,7 @@ def test_photo_download_failure_keeps_the_report(chat, db, emulator, clock, fail
     assert "รับรูปนี้ไม่สำเร็จ" in leader.last_text() and "บันทึกต่อได้" in leader.last_text()
     assert "ได้รับรูปแล้ว 2 รูป" in leader.last_text()
     leader.tap("เสร็จแล้ว")
-    leader.tap("ข้าม")
-    leader.tap("ข้าม")
+    leader.tap("ไม่ได้ใช้งบ")
     assert leader.sees("2 รูป (รับไม่สำเร็จ 1 รูป)")
     leader.tap("บันทึก")
     [report] = reports(db)
@@ -193,7 +184,7 @@ def test_after_five_photos_the_flow_moves_on(chat, db, emulator, clock):
     for n in range(1, 6):
         emulator.add_content(f"m{n}", JPEG)
         leader.image(f"m{n}")
-    assert "ตำแหน่ง" in leader.last_text()
+    assert "งบประมาณ" in leader.last_text()
     state = db.scalar(select(ConversationState))
     assert len(state.answers["photos"]) == 5
 
@@ -215,15 +206,14 @@ def test_edit_one_field_from_the_confirm_card(chat, db, clock):
     make_org(db, U1, "ออมทรัพย์บ้านดอน")
     answer_until_photos(leader, org=None)
     leader.tap("ไม่มีรูป")
-    leader.tap("ข้าม")
-    leader.tap("ข้าม")
-    edit_link(leader, "participants")
+    leader.tap("ไม่ได้ใช้งบ")
+    tap_edit(leader, "participants")
     assert "คำตอบเดิม: 35" in leader.last_text()
     leader.say("40")
     assert leader.sees("ตรวจรายงานกิจกรรม", "40")
     # Adding a budget from the card makes its source necessary: it is asked at once,
     # then the card comes back.
-    edit_link(leader, "budget")
+    tap_edit(leader, "budget")
     leader.say("1500")
     assert "กองทุนชุมชน" in leader.chips()
     assert reports(db) == []
@@ -238,8 +228,7 @@ def test_edit_one_field_from_the_confirm_card(chat, db, clock):
 def save_quick_report(leader, description="ประชุมประจำเดือน วางแผนออมทรัพย์"):
     answer_until_photos(leader, org=None, description=description)
     leader.tap("ไม่มีรูป")
-    leader.tap("ข้าม")
-    leader.tap("ข้าม")
+    leader.tap("ไม่ได้ใช้งบ")
     leader.tap("บันทึก")
 
 
@@ -267,17 +256,16 @@ def test_correction_updates_the_same_report(chat, db, emulator, clock):
     emulator.add_content("m1", JPEG)
     leader.image("m1")
     leader.tap("เสร็จแล้ว")
-    leader.tap("ข้าม")
-    leader.tap("ข้าม")
+    leader.tap("ไม่ได้ใช้งบ")
     leader.tap("บันทึก")
     [original] = reports(db)
 
     leader.say("รายงานของฉัน")
     leader.tap("แก้ไข")
     assert leader.sees("ตรวจรายงานกิจกรรม", "ประชุมประจำเดือน วางแผนออมทรัพย์", "1 รูป")
-    edit_link(leader, "description")
+    tap_edit(leader, "description")
     leader.say("ประชุมประจำเดือน แก้ไขรายละเอียด")
-    edit_link(leader, "photos")
+    tap_edit(leader, "photos")
     assert "ได้รับรูปแล้ว 1 รูป" in leader.last_text()  # starts from the photo already sent
     emulator.add_content("m2", PNG, "image/png")
     leader.image("m2")
@@ -367,18 +355,19 @@ def test_english_speaker_reports_in_english(chat, db, clock):
     leader.say("John Smith")
     leader.say("0812345678")
     leader.say("เชียงใหม่")
+    leader.tap("บันทึก")
+    leader.tap("ภาษา / Language")
     leader.tap("English")
-    leader.tap("Save")
     make_org(db, U1, "Ban Don savings group")
     leader.say("report")
     assert "What kind of activity" in leader.last_text()
+    assert "Date: today (25 Nov 2026)" in leader.last_text() and "Issue: Welfare" in leader.last_text()
     leader.tap("Meeting")
-    leader.tap("Welfare")
-    leader.tap("Today")
     leader.say("12")
     leader.say("Monthly meeting")
     leader.tap("No photo")
-    leader.tap("Skip")
+    leader.say("about 40 people")
+    assert "not a number of people" in leader.last_text() and "No budget used" in leader.last_text()
     leader.say("800")
     leader.tap("Local government")
     assert leader.sees("Check your report", "25 Nov 2026", "฿800", "Local government")
@@ -399,3 +388,71 @@ def test_description_without_words_is_refused_and_asked_again(chat, db, clock):
         assert "ไม่มีรูป" not in leader.chips(), nothing  # still at the description
     leader.say("ปลูกป่า 20 ไร่")
     assert "ไม่มีรูป" in leader.chips()
+
+
+def test_budget_takes_typed_skip_words_and_refuses_people_as_baht(chat, db, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน")
+    answer_until_photos(leader, org=None)
+    leader.tap("ไม่มีรูป")
+    assert "ไม่ได้ใช้งบ" in leader.chips()
+    leader.say("ประมาณ 40 คน")
+    text = leader.last_text()
+    assert "จำนวนเงินเป็นบาท" in text and "ไม่ใช่จำนวนคน" in text
+    assert 'กด "ไม่ได้ใช้งบ" หรือพิมพ์ว่า "ไม่ได้ใช้งบ"' in text  # every refusal says how to skip
+    assert db.scalar(select(ConversationState)).step == "budget"  # still asked, nothing saved
+    leader.say("abc")
+    assert "ไม่ได้ใช้งบ" in leader.last_text()
+    leader.say("ไม่ได้ใช้ค่ะ")  # typed skip word
+    assert leader.sees("ตรวจรายงานกิจกรรม", "ไม่ได้ใช้งบ")  # the card says it in the chip's words
+    assert not leader.sees("แหล่งงบประมาณ")
+    tap_edit(leader, "budget")
+    leader.say("ไม่ได้ใช้งบ")  # the chip's words, typed
+    leader.tap("บันทึก")
+    [report] = reports(db)
+    assert (report.budget, report.budget_source) == (None, None)
+
+
+def test_organization_names_cut_alike_are_numbered(chat, db, clock):
+    leader = register(chat)
+    first = make_org(db, U1, "กลุ่มออมทรัพย์เพื่อการผลิตบ้านดอนหมู่ 1", issues=("housing",))
+    second = make_org(db, U1, "กลุ่มออมทรัพย์เพื่อการผลิตบ้านดอนหมู่ 2", issues=("land",))
+    leader.say("รายงานกิจกรรม")
+    text = leader.last_text()
+    assert "1. กลุ่มออมทรัพย์เพื่อการผลิตบ้านดอนหมู่ 1\n2. กลุ่มออมทรัพย์เพื่อการผลิตบ้านดอนหมู่ 2" in text
+    assert leader.chips()[:2] == ["1", "2"]
+    leader.say("๒")  # typed, Thai digit
+    assert "กิจกรรมแบบไหน" in leader.last_text()
+    state = db.scalar(select(ConversationState))
+    assert state.answers["org"] == str(second.id) and state.answers["issue"] == "land"
+    leader.postback("cmd=report")  # the rich menu's button, mid-report: asks before starting over
+    leader.tap("ทิ้ง ไปเรื่องใหม่")
+    leader.tap("1")
+    db.rollback()
+    assert db.scalar(select(ConversationState)).answers["org"] == str(first.id)
+
+
+def test_the_issue_follows_the_organization_changed_on_the_card(chat, db, clock):
+    leader = register(chat)
+    make_org(db, U1, "ออมทรัพย์บ้านดอน", issues=("housing",))
+    make_org(db, U1, "สภาองค์กรชุมชนแม่แฝก", issues=("councils",))
+    answer_until_photos(leader, org="ออมทรัพย์บ้านดอน")
+    leader.tap("ไม่มีรูป")
+    leader.tap("ไม่ได้ใช้งบ")
+    assert leader.sees("ตรวจรายงานกิจกรรม", "บ้านมั่นคง")
+    tap_edit(leader, "org")
+    leader.tap("สภาองค์กรชุมชนแม่แฝก")
+    # The issue was derived, so it follows; the day the person picked (yesterday) stays.
+    assert leader.sees("ตรวจรายงานกิจกรรม", "24 พ.ย. 2569")
+    assert not leader.sees("บ้านมั่นคง")
+    assert db.scalar(select(ConversationState)).answers["issue"] == "councils"
+    db.rollback()
+    tap_edit(leader, "issue")
+    leader.tap("ที่ดิน")
+    tap_edit(leader, "org")
+    leader.tap("ออมทรัพย์บ้านดอน")
+    assert leader.sees("ที่ดิน")  # chosen by the person: kept
+    leader.tap("บันทึก")
+    [report] = reports(db)
+    assert report.organization.name == "ออมทรัพย์บ้านดอน" and report.issue.code == "land"
+    assert report.activity_date == date(2026, 11, 24)

@@ -207,6 +207,37 @@ def test_parse_amount_range() -> None:
     assert parse_amount("0", min_value=1) is None
 
 
+@pytest.mark.parametrize(
+    ("raw", "unit"),
+    [
+        ("ประมาณ 40 คน", "คน"),
+        ("40คน", "คน"),
+        ("3 วัน", "วัน"),
+        ("about 40 people", "people"),
+        ("2,500 บาท", None),
+        ("๑,๕๐๐ บาทค่ะ", None),
+        ("2 หมื่น", None),
+        ("1 ล้าน 2 แสน", None),
+        ("800", None),
+        ("2000 Baht", None),
+        ("฿800", None),
+        ("ราว 2000 บาท", None),
+    ],
+)
+def test_unit_after_number_tells_people_from_baht(raw: str, unit: str | None) -> None:
+    assert thai.unit_after_number(raw) == unit
+
+
+@pytest.mark.parametrize("raw", ["ข้าม", "ข้ามค่ะ", "ไม่มี", "ไม่มีครับ", "ไม่ทราบ", "ไม่ทราบค่ะ", "ไม่ได้ใช้", "Skip"])
+def test_skip_words(raw: str) -> None:
+    assert thai.is_skip(raw)
+
+
+@pytest.mark.parametrize("raw", ["ไม่มีรูป", "มี", "2550", "ไม่ใช่"])
+def test_not_skip_words(raw: str) -> None:
+    assert not thai.is_skip(raw)
+
+
 # ---------------------------------------------------------------------------
 # phones
 # ---------------------------------------------------------------------------

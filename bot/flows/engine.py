@@ -30,6 +30,7 @@ CONFIRM = "__confirm"
 EDITING = "_editing"  # answers key: the flow is changing a saved record
 RESUME_OFFERED = "_resume_offered"  # view key: an expired flow's resume offer was made
 PRESET = "_preset"  # answers key: what the flow was started with, kept for "start over"
+AUTO = "_auto"  # answers key: steps answered by their default, not by the person (re-derived on change)
 DEFAULT_TTL = timedelta(hours=24)
 
 
@@ -196,7 +197,12 @@ class FlowEngine:
             return self._render(ctx, flow, state, note=outcome.note)
         if isinstance(outcome, Retry):
             self._save(ctx, state, flow)
-            return self._render(ctx, flow, state, note=outcome.reason)
+            reason = outcome.reason
+            if step.optional:  # every refusal on a question one may skip says how
+                reason = "\n".join([reason, _("flow.how_to_skip", skip=_(step.skip_label))])
+            return self._render(ctx, flow, state, note=reason)
+        if step.name in state.answers.get(AUTO, []):
+            state.answers[AUTO] = [n for n in state.answers[AUTO] if n != step.name]
         return self._advance(ctx, flow, state, step, outcome.value)
 
     # ---- moving ----------------------------------------------------------------
@@ -206,6 +212,8 @@ class FlowEngine:
             step.on_answer(ctx, value)
         state.history = [*state.history, {"step": step.name, "answers": dict(state.answers)}]
         state.answers = {**state.answers, step.name: value}
+        if editing:
+            self._forget_derived(flow, state, step)
         state.view = {}
         nxt = self._next_step(ctx, flow, state.answers)
         if editing and nxt is not None:
@@ -250,15 +258,38 @@ class FlowEngine:
         self._save(ctx, state, flow)
         return self._render(ctx, flow, state)
 
+    @staticmethod
+    def _forget_derived(flow: Flow, state: ConversationState, changed: Step) -> None:
+        """A change at the summary card: answers that were derived (defaults) from the steps
+        before are derived again, so a report's issue follows a newly chosen organization. A step
+        the person answered themselves is theirs from then on."""
+        auto = [name for name in state.answers.get(AUTO, []) if name != changed.name]
+        order = [s.name for s in flow.steps]
+        later = {name for name in auto if name in order and order.index(name) > order.index(changed.name)}
+        for name in later:
+            state.answers.pop(name, None)
+        state.answers[AUTO] = [name for name in auto if name not in later]
+
     def _next_step(self, ctx: Context, flow: Flow, answers: dict[str, Any]) -> Step | None:
         """The first step, in declared order, that is neither answered nor skipped.
 
+        A step with a default (the organization's own issue, today) is answered with it instead
+        of being asked, and marked as derived (AUTO); a step that is only offered (`ask=False`,
+        e.g. a location) is not asked: both are shown on the summary card, where they can be changed.
         Deciding by answers rather than by position keeps saved conversations
         right when a deploy inserts, removes or reorders steps.
         """
         for step in flow.steps:
             if step.name in answers or (step.skip_if is not None and step.skip_if(ctx, answers)):
                 continue
+            if not step.ask:
+                continue
+            if step.default is not None:
+                value = step.default(ctx, answers)
+                if value is not None:
+                    answers[step.name] = value
+                    answers[AUTO] = [*answers.get(AUTO, []), step.name]  # a new list: history shares the old
+                    continue
             return step
         return None
 
@@ -284,6 +315,12 @@ class FlowEngine:
     def _on_confirm(self, ctx: Context, flow: Flow, state: ConversationState, inp: Input) -> list[Message]:
         if inp.kind == "postback" and inp.data.get("x") == "save":
             return self._complete(ctx, flow, state)
+        offered = _offered_location(flow)
+        if inp.kind == "location" and inp.location and offered is not None:
+            # The location is offered on the card, not asked: sending it fills that row.
+            state.answers = {**state.answers, offered.name: inp.location}
+            self._save(ctx, state, flow)
+            return self._render(ctx, flow, state, note=_("flow.location_received"))
         target = inp.data.get("e") if inp.kind == "postback" else None
         step = flow.step(target) if target else None
         if step is not None and not (step.skip_if and step.skip_if(ctx, state.answers)):
@@ -346,8 +383,10 @@ class FlowEngine:
         )
         messages: list[Message] = [ui.text(note)] if note else []
         messages.append(card)
+        offered = _offered_location(flow)
         return ui.attach_chips(messages, [
             ui.Chip(_("common.save"), postback.encode(f=flow.name, s=CONFIRM, x="save")),
+            *([ui.Chip(_("common.send_location"), kind="location")] if offered is not None else []),
             ui.Chip(_("common.back"), postback.encode(c="back"), display=_("common.back")),
             ui.Chip(_("common.cancel"), postback.encode(c="cancel"), display=_("common.cancel")),
         ])
@@ -365,6 +404,11 @@ class FlowEngine:
                 ui.Chip(_("common.cancel"), postback.encode(c="cancel"), display=_("common.cancel")),
             ],
         )]
+
+
+def _offered_location(flow: Flow) -> Step | None:
+    """The flow's location step that is offered on the summary card rather than asked."""
+    return next((s for s in flow.steps if s.expects == "location" and not s.ask), None)
 
 
 def _global_command(inp: Input) -> str | None:

@@ -15,9 +15,9 @@ from linebot.v3.messaging import Message
 
 from .. import thai
 from ..context import Context, Input
-from ..i18n import _
+from ..i18n import N_, _, in_both_languages
 from ..postback import encode
-from ..ui import Chip, text
+from ..ui import QUICK_LABEL, Chip, text
 
 PAGE_SIZE = 10  # options per page: leaves room for "more", "back" and "cancel" within 13
 
@@ -85,12 +85,22 @@ class Step:
         optional: bool = False,
         skip_if: Callable[[Context, dict[str, Any]], bool] | None = None,
         on_answer: Callable[[Context, Any], None] | None = None,
+        default: Callable[[Context, dict[str, Any]], Any] | None = None,
+        ask: bool = True,
+        skip_label: str = N_("common.skip"),
     ) -> None:
         self.name = name
         self.prompt = prompt
         self.label = label  # message id of the field name on the confirm card; None = not shown
         self.optional = optional
         self.skip_if = skip_if
+        # An answer the flow can work out (the organization's own issue, today): used instead of
+        # asking, shown on the summary card and changeable there. None = ask after all.
+        self.default = default
+        # False: never asked on the way, only offered on the summary card (a location).
+        self.ask = ask
+        # Message id of the skip chip of an optional step; typed, it skips too (as do thai.SKIP_WORDS).
+        self.skip_label = skip_label
         # Side effect as soon as the step is answered (e.g. a chosen language applies at once).
         self.on_answer = on_answer
 
@@ -107,12 +117,21 @@ class Step:
             body = f"{note}\n\n{body}"
         chips = self.chips(ctx, sv)
         if self.optional:
-            chips.append(Chip(_("common.skip"), sv.data(x="skip")))
+            chips.append(Chip(_(self.skip_label), sv.data(x="skip")))
         return [text(body, _fit(chips, nav))]
 
     # -- answering
+    def is_skip(self, inp: Input) -> bool:
+        """An optional step is skipped by its chip, or by typing a skip word or the chip's words."""
+        if not self.optional:
+            return False
+        if inp.kind == "postback":
+            return inp.data.get("x") == "skip"
+        return inp.is_text and (thai.is_skip(inp.text) or thai.command_key(inp.text) in {
+            thai.command_key(label) for label in in_both_languages(self.skip_label)})
+
     def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
-        if inp.kind == "postback" and inp.data.get("x") == "skip" and self.optional:
+        if self.is_skip(inp):
             return Answer(None)
         if inp.kind == "postback" and "v" in inp.data:
             return self.parse_value(ctx, sv, inp.data["v"])
@@ -150,7 +169,7 @@ class Text(Step):
         self.words = words
 
     def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
-        if inp.is_text and inp.raw:
+        if inp.is_text and inp.raw and not self.is_skip(inp):
             # Free text is stored as written (lines, Thai digits), not in its matching form.
             return self.parse_text(ctx, sv, thai.clean_text(inp.raw))
         return super().accept(ctx, sv, inp)
@@ -198,23 +217,28 @@ class Amount(Step):
     """Baht, stored as a string so JSON state keeps it exact."""
 
     def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
+        unit = thai.unit_after_number(value)
+        if unit is not None:  # "ประมาณ 40 คน" is people, not 40 baht
+            return Retry(_("flow.amount_not_baht", unit=unit))
         amount = thai.parse_amount(value)
         if amount is None or amount < 0 or amount > Decimal("1000000000"):
             return Retry(_("flow.amount_invalid"))
         return Answer(str(amount))
 
     def show(self, ctx: Context, value: Any) -> str:
-        return _("common.not_given") if value is None else thai.format_baht(Decimal(value), ctx.locale)
+        if value is None:  # skipped: say it in the skip chip's words ("ไม่ได้ใช้งบ") when it has its own
+            return _(self.skip_label) if self.optional and self.skip_label != "common.skip" else _("common.not_given")
+        return thai.format_baht(Decimal(value), ctx.locale)
 
 
 class Phone(Step):
-    def __init__(self, name: str, prompt: str, *, default: Callable[[Context], str | None] | None = None,
+    def __init__(self, name: str, prompt: str, *, suggest: Callable[[Context], str | None] | None = None,
                  **kw: Any) -> None:
         super().__init__(name, prompt, **kw)
-        self.default = default
+        self.suggest = suggest  # a number offered as a chip (the person's own)
 
     def chips(self, ctx: Context, sv: StepView) -> list[Chip]:
-        known = self.default(ctx) if self.default else None
+        known = self.suggest(ctx) if self.suggest else None
         if known:
             shown = thai.format_phone(known)
             return [Chip(shown, sv.data(v=known), display=shown)]
@@ -367,10 +391,34 @@ class Choice(Step):
 
     def question(self, ctx: Context, sv: StepView) -> str:
         if sv.view.get("candidates"):
-            return _("flow.did_you_mean")
-        if self.groups and "g" not in sv.view and self.group_prompt:
+            asked = _("flow.did_you_mean")
+        elif self.groups and "g" not in sv.view and self.group_prompt:
             return _(self.group_prompt)
-        return _(self.prompt)
+        else:
+            asked = _(self.prompt)
+        numbered = self._numbered(ctx, sv)
+        if numbered:
+            # Chips would show the same cut label twice: the full names are listed, chips say 1, 2, …
+            listing = "\n".join(f"{n}. {o.label}" for n, o in enumerate(numbered, 1))
+            return f"{asked}\n{listing}"
+        return asked
+
+    def _page(self, ctx: Context, sv: StepView) -> tuple[list[Option], bool]:
+        """The options shown now, and whether more follow."""
+        options = self._visible(ctx, sv)
+        room = self._page_size()
+        if len(options) <= room + 1:  # all fit without a "more" chip (e.g. "other" as the 10th type)
+            return options, False
+        start = int(sv.view.get("p", 0)) * room
+        return options[start:start + room], start + room < len(options)
+
+    def _numbered(self, ctx: Context, sv: StepView) -> list[Option]:
+        """The options on this page, if two of them would look the same once cut to a chip's length."""
+        if self.groups and "g" not in sv.view and not sv.view.get("candidates"):
+            return []
+        shown, _more = self._page(ctx, sv)
+        labels = [thai.truncate(o.label, QUICK_LABEL) for o in shown]
+        return shown if len(set(labels)) < len(labels) else []
 
     def _visible(self, ctx: Context, sv: StepView) -> list[Option]:
         if sv.view.get("candidates"):
@@ -386,12 +434,13 @@ class Choice(Step):
     def chips(self, ctx: Context, sv: StepView) -> list[Chip]:
         if self.groups and "g" not in sv.view and not sv.view.get("candidates"):
             return [Chip(g.label, sv.data(g=g.value)) for g in self.groups(ctx, sv.answers)][:PAGE_SIZE + 1]
-        options = self._visible(ctx, sv)
         page = int(sv.view.get("p", 0))
-        size = self._page_size()
-        start = page * size
-        chips = [Chip(o.label, sv.data(v=o.value)) for o in options[start:start + size]]
-        if start + size < len(options):
+        shown, more = self._page(ctx, sv)
+        if self._numbered(ctx, sv):
+            chips = [Chip(str(n), sv.data(v=o.value), display=o.label) for n, o in enumerate(shown, 1)]
+        else:
+            chips = [Chip(o.label, sv.data(v=o.value)) for o in shown]
+        if more:
             chips.append(Chip(_("common.more"), sv.data(p=page + 1)))
         elif page > 0:
             chips.append(Chip(_("common.first_page"), sv.data(p=0)))
@@ -426,6 +475,10 @@ class Choice(Step):
         return Retry(_("flow.choice_invalid"))
 
     def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
+        numbered = self._numbered(ctx, sv)
+        number = thai.parse_int(value) if numbered else None
+        if number is not None and 1 <= number <= len(numbered) and thai.command_key(value).isdigit():
+            return Answer(numbered[number - 1].value)  # "2" typed for the second in the list
         options = self.options(ctx, sv.answers)
         matches = thai.match_name(value, [(o.value, (o.label, *o.names)) for o in options])
         if len(matches) == 1:
@@ -518,7 +571,7 @@ class LocationStep(Step):
     def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
         if inp.kind == "location" and inp.location:
             return Answer(inp.location)
-        if inp.kind == "postback" and inp.data.get("x") == "skip" and self.optional:
+        if self.is_skip(inp):
             return Answer(None)
         return Retry(_("flow.expect_location"))
 

@@ -59,6 +59,3 @@ def org_type_options(ctx: Context, answers: dict[str, Any]) -> list[Option]:
     locale = current_locale()
     return [Option(t.code, label(t, locale), (t.name_th, t.name_en)) for t in load_organization_types()]
 
-
-def language_options(ctx: Context, answers: dict[str, Any]) -> list[Option]:
-    return [Option("th", "ภาษาไทย", ("ไทย", "thai", "th")), Option("en", "English", ("อังกฤษ", "eng", "en"))]

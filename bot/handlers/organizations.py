@@ -43,6 +43,14 @@ def _save_organization(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     return [ui.text(_(key, name=org.name), menu_chips(ctx))]
 
 
+def _own_province(ctx: Context, answers: dict[str, Any]) -> str | None:
+    return str(ctx.member.province_id) if ctx.member is not None and ctx.member.province_id else None
+
+
+def _own_phone(ctx: Context) -> str | None:
+    return ctx.member.phone if ctx.member is not None else None
+
+
 REGISTER_ORG = Flow(
     "register_org",
     title=N_("org.title"),
@@ -50,15 +58,17 @@ REGISTER_ORG = Flow(
     steps=[
         Text("name", N_("org.ask_name"), label=N_("field.org_name"), min_len=2, max_len=200),
         Choice("org_type", N_("org.ask_type"), label=N_("field.org_type"), options=org_type_options),
+        # Most organizations are where their leader lives: that province, changeable on the card.
         Choice("province", N_("org.ask_province"), label=N_("field.province"), options=province_options,
-               groups=provinces_by_region, group_prompt=N_("org.ask_region")),
+               groups=provinces_by_region, group_prompt=N_("org.ask_region"), default=_own_province),
         Text("locality", N_("org.ask_locality"), label=N_("field.locality"), max_len=200),
         MultiChoice("issues", N_("org.ask_issues"), label=N_("field.issues"), options=issue_options),
         Number("member_count", N_("org.ask_members"), label=N_("field.member_count"), min_value=1,
                max_value=1_000_000, suggestions=(10, 20, 30, 50, 100, 200)),
         Year("founded_year", N_("org.ask_founded"), label=N_("field.founded_year"), optional=True),
-        Phone("contact_phone", N_("org.ask_phone"), label=N_("field.contact_phone"),
-              default=lambda ctx: ctx.member.phone if ctx.member else None),
+        # The leader is the contact: their phone, changeable on the card.
+        Phone("contact_phone", N_("org.ask_phone"), label=N_("field.contact_phone"), suggest=_own_phone,
+              default=lambda ctx, answers: _own_phone(ctx)),
     ],
     on_complete=_save_organization,
 )

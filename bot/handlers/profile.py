@@ -43,7 +43,7 @@ def my_info(ctx: Context, inp: Input) -> list[Message]:
         _("profile.title"), rows,
         note=None if orgs else _("profile.no_orgs"),
         buttons=[
-            ui.button(_("profile.edit"), postback.encode(cmd="register")),
+            ui.button(_("profile.edit"), postback.encode(cmd="edit_profile")),
             ui.button(_("menu.language"), postback.encode(cmd="language")),
             ui.button(_("profile.delete"), postback.encode(a="erase.ask")),
         ],

@@ -10,11 +10,11 @@ from .. import postback, thai, ui
 from ..context import Context, Input
 from ..flows.engine import Flow
 from ..flows.steps import Choice, Phone, Text
-from ..i18n import N_, _, set_locale
+from ..i18n import N_, _
 from ..lineport import PROFILE
 from ..models import Province, Role, RoleGrant, ScopeKind
 from ..router import Router
-from .choices import language_options, province_options, provinces_by_region
+from .choices import province_options, provinces_by_region
 from .menu import menu_chips
 from .profile import ask_erase
 
@@ -27,23 +27,14 @@ def _save_registration(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     member.full_name = answers["full_name"]
     member.phone = answers["phone"]
     member.province = province
-    member.locale = answers["language"]
     member.registered_at = member.registered_at or ctx.now
     member.erased_at = None
     if province is not None and not ctx.session.scalar(select(RoleGrant.id).where(
             RoleGrant.member_id == member.id, RoleGrant.role == Role.LEADER)):
         ctx.session.add(RoleGrant(member=member, role=Role.LEADER, scope_kind=ScopeKind.PROVINCE,
                                   scope_code=province.code))
-    set_locale(member.locale)  # the thanks is already in the language they chose
     key = N_("register.done") if first_time else N_("register.updated")
     return [ui.text(_(key, name=thai.given_name(member.full_name)), menu_chips(ctx))]
-
-
-def _apply_language(ctx: Context, value: str) -> None:
-    """The summary card and everything after it speak the language just chosen."""
-    assert ctx.member is not None
-    ctx.member.locale = value
-    set_locale(value)
 
 
 REGISTER = Flow(
@@ -56,8 +47,7 @@ REGISTER = Flow(
         Phone("phone", N_("register.ask_phone"), label=N_("field.phone")),
         Choice("province", N_("register.ask_province"), label=N_("field.province"),
                options=province_options, groups=provinces_by_region, group_prompt=N_("register.ask_region")),
-        Choice("language", N_("register.ask_language"), label=N_("field.language"), options=language_options,
-               on_answer=_apply_language),
+        # No language question: Thai unless the person picked English before (ภาษา / my info).
     ],
     on_complete=_save_registration,
 )
@@ -118,12 +108,24 @@ def start_registration(ctx: Context, inp: Input) -> list[Message]:
     if member.consent_at is None:
         return consent_card(ctx)
     if member.is_registered:
-        # Editing: every answer is known, so the person lands on the summary card.
-        answers = {"full_name": member.full_name, "phone": member.phone,
-                   "province": str(member.province_id) if member.province_id else None,
-                   "language": member.locale}
-        return ctx.flows.start(ctx, "register", answers=answers, at_confirm=True)
+        # Already registered: "register" most likely means an organization, or a change to
+        # their own details; ask with two taps rather than open an edit silently.
+        return [ui.text(_("register.already", name=thai.given_name(member.full_name or "")), [
+            ui.Chip(_("menu.register_org"), postback.encode(cmd="register_org")),
+            ui.Chip(_("register.edit_mine"), postback.encode(cmd="edit_profile")),
+        ])]
     return ctx.flows.start(ctx, "register")
+
+
+def edit_profile(ctx: Context, inp: Input) -> list[Message]:
+    """Change one's own details: every answer is known, so the person lands on the summary card."""
+    member = ctx.member
+    assert member is not None
+    if not member.is_registered:
+        return start_registration(ctx, inp)
+    answers = {"full_name": member.full_name, "phone": member.phone,
+               "province": str(member.province_id) if member.province_id else None}
+    return ctx.flows.start(ctx, "register", answers=answers, at_confirm=True)
 
 
 def register(router: Router) -> None:
@@ -131,5 +133,7 @@ def register(router: Router) -> None:
     router.on("follow", on_follow)
     router.on("unfollow", on_unfollow)
     router.action("consent", on_consent, needs=[PROFILE])  # the display name, fetched before the lock
-    router.command("register", start_registration, ["ลงทะเบียน", "register", "สมัคร", "แก้ไขข้อมูล"],
+    router.command("register", start_registration, ["ลงทะเบียน", "register", "สมัคร"], starts_flow=True)
+    router.command("edit_profile", edit_profile,
+                   ["แก้ไขข้อมูล", "แก้ไขข้อมูลของฉัน", "แก้ข้อมูล", "edit my info", "edit profile"],
                    starts_flow=True)

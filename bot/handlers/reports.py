@@ -1,7 +1,7 @@
 """Activity reports (รายงานกิจกรรม): report, review my reports, correct or withdraw, pause reminders."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,9 +11,22 @@ from sqlalchemy.orm import selectinload
 
 from .. import postback, reports, thai, ui
 from ..context import Context, Input
-from ..flows.engine import Flow
+from ..flows.engine import AUTO, Flow
 from ..flows.photo_step import Photos
-from ..flows.steps import Amount, Choice, DateStep, LocationStep, Number, Option, Text
+from ..flows.steps import (
+    Amount,
+    Answer,
+    Choice,
+    DateStep,
+    LocationStep,
+    Number,
+    Option,
+    Outcome,
+    Redraw,
+    Retry,
+    StepView,
+    Text,
+)
 from ..i18n import N_, _, current_locale, use_locale
 from ..photos import store_report_photo
 from ..models import (
@@ -85,15 +98,77 @@ def activity_type_options(ctx: Context, answers: dict[str, Any]) -> list[Option]
     return [Option(t.value, _(key), _both_languages(key)) for t, key in ACTIVITY_LABELS.items()]
 
 
+def _org_of(ctx: Context, answers: dict[str, Any]) -> Organization | None:
+    raw_org = answers.get("org")
+    return ctx.session.get(Organization, int(raw_org)) if raw_org and str(raw_org).isdigit() else None
+
+
 def issue_options(ctx: Context, answers: dict[str, Any]) -> list[Option]:
     """All strategic issues, the organization's own first: most reports are about those."""
     locale = current_locale()
     issues = list(ctx.session.scalars(select(StrategicIssue).order_by(StrategicIssue.sort_order)))
-    raw_org = answers.get("org")
-    org = ctx.session.get(Organization, int(raw_org)) if raw_org and str(raw_org).isdigit() else None
+    org = _org_of(ctx, answers)
     own = {i.id for i in org.issues} if org is not None else set()
     issues.sort(key=lambda i: i.id not in own)  # stable: keeps sort_order within each part
     return [Option(i.code, i.label(locale), (i.name_th, i.name_en, i.short_th, i.short_en)) for i in issues]
+
+
+def own_issue(ctx: Context, answers: dict[str, Any]) -> str | None:
+    """The organization's own strategic issue (its first, in the movement's order): what most of
+    its reports are about, so it is not asked; it shows on the card, where it can be changed."""
+    org = _org_of(ctx, answers)
+    if org is None or not org.issues:
+        return None
+    return min(org.issues, key=lambda i: i.sort_order).code
+
+
+def _today(ctx: Context, answers: dict[str, Any]) -> str:
+    return ctx.today.isoformat()
+
+
+class ActivityKind(Choice):
+    """What kind of activity, with the day and the issue it is filed under already filled in:
+    the question says both, a date chip picks another day (a typed date works too), and the
+    issue changes on the card. One question where there were three."""
+
+    def question(self, ctx: Context, sv: StepView) -> str:
+        asked = super().question(ctx, sv)
+        if sv.view.get("candidates"):
+            return asked
+        day = sv.answers.get("activity_date") or ctx.today.isoformat()
+        issue = sv.answers.get("issue")
+        shown = ACTIVITY_DATE.show(ctx, day)
+        lines = [_("report.day_today", date=shown) if day == ctx.today.isoformat() else _("report.day_is", date=shown)]
+        if issue:
+            lines.append(_("report.issue_is", issue=ISSUE.show(ctx, issue)))
+        return "\n".join([asked, *lines, _("report.change_hint")])
+
+    def chips(self, ctx: Context, sv: StepView) -> list[ui.Chip]:
+        today = ctx.today
+        return [*super().chips(ctx, sv),
+                ui.Chip(_("report.other_day"), sv.data(), kind="date",
+                        initial=sv.answers.get("activity_date") or today.isoformat(), max=today.isoformat(),
+                        min=(today - timedelta(days=MAX_PAST_DAYS)).isoformat())]
+
+    def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
+        if inp.kind == "postback" and "date" in inp.params:
+            return self._set_day(ctx, sv, ACTIVITY_DATE.parse_value(ctx, sv, inp.params["date"]))
+        return super().accept(ctx, sv, inp)
+
+    def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
+        outcome = super().parse_text(ctx, sv, value)
+        if isinstance(outcome, Retry) and thai.parse_date(value, today=ctx.today) is not None:
+            return self._set_day(ctx, sv, ACTIVITY_DATE.parse_text(ctx, sv, value))  # "เมื่อวาน" typed here
+        return outcome
+
+    @staticmethod
+    def _set_day(ctx: Context, sv: StepView, outcome: Outcome) -> Outcome:
+        if not isinstance(outcome, Answer):
+            return outcome
+        # The day belongs to the date step: it is now the person's answer, not the default.
+        sv.answers["activity_date"] = outcome.value
+        sv.answers[AUTO] = [n for n in sv.answers.get(AUTO, []) if n != "activity_date"]
+        return Redraw(_("report.day_set", date=ACTIVITY_DATE.show(ctx, outcome.value)))
 
 
 def budget_source_options(ctx: Context, answers: dict[str, Any]) -> list[Option]:
@@ -163,6 +238,12 @@ def _save_report(ctx: Context, answers: dict[str, Any]) -> list[Message]:
     return [ui.text(_(key, name=org.name, n=thai.format_number(count, ctx.locale)), menu_chips(ctx))]
 
 
+# The issue is the organization's own unless no organization has one (then it is asked); the day
+# is today unless the person picks another at the activity question. Both change on the card.
+ISSUE = Choice("issue", N_("report.ask_issue"), label=N_("field.issue"), options=issue_options, default=own_issue)
+ACTIVITY_DATE = DateStep("activity_date", N_("report.ask_date"), label=N_("field.activity_date"),
+                         max_past_days=MAX_PAST_DAYS, default=_today)
+
 REPORT = Flow(
     "report",
     title=N_("report.title"),
@@ -171,19 +252,20 @@ REPORT = Flow(
     steps=[
         Choice("org", N_("report.ask_org"), label=N_("field.organization"), options=org_options,
                skip_if=_single_org),
-        Choice("activity_type", N_("report.ask_type"), label=N_("field.activity_type"),
-               options=activity_type_options),
-        Choice("issue", N_("report.ask_issue"), label=N_("field.issue"), options=issue_options),
-        DateStep("activity_date", N_("report.ask_date"), label=N_("field.activity_date"),
-                 max_past_days=MAX_PAST_DAYS),
+        ISSUE,
+        ActivityKind("activity_type", N_("report.ask_type"), label=N_("field.activity_type"),
+                     options=activity_type_options),
+        ACTIVITY_DATE,
         Number("participants", N_("report.ask_participants"), label=N_("field.participants"), min_value=1,
                max_value=100_000, suggestions=(10, 20, 30, 50, 100)),
         Text("description", N_("report.ask_description"), label=N_("field.description"), min_len=3,
              max_len=1000),
         Photos("photos", N_("report.ask_photos"), label=N_("field.photos"), store=store_report_photo,
                max_photos=MAX_PHOTOS),
-        LocationStep("location", N_("report.ask_location"), label=N_("field.location"), optional=True),
-        Amount("budget", N_("report.ask_budget"), label=N_("field.budget"), optional=True),
+        # Offered on the card ("ส่งตำแหน่ง"), never asked on the way.
+        LocationStep("location", N_("report.ask_location"), label=N_("field.location"), optional=True, ask=False),
+        Amount("budget", N_("report.ask_budget"), label=N_("field.budget"), optional=True,
+               skip_label=N_("report.no_budget")),
         Choice("budget_source", N_("report.ask_budget_source"), label=N_("field.budget_source"),
                options=budget_source_options, skip_if=_no_budget),
     ],
