@@ -20,15 +20,18 @@ from linebot.v3.webhooks import (
 )
 from sqlalchemy import select
 
-from . import postback, thai, ui
+from . import menus, postback, thai, ui
 from .context import Context, Input
 from .db import insert_or_skip
 from .flows.engine import FlowEngine
 from .i18n import _, set_locale
 from .lineport import CONTENT, GROUP_SUMMARY, PROFILE, QUOTA, Wants
-from .models import Member
+from .models import ConversationState, Member
 from .refusal import Refusal
 from .router import Action, Command, Router
+
+# state.view key: the button name typed mid-conversation that was met with a switch offer.
+TYPED_BUTTON = "typed_button"
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +155,9 @@ class Dispatcher:
         if state is not None and self.engine.drop_if_offer_ignored(ctx, state, inp):
             state = None  # the expired conversation was offered once and passed over
         if state is not None:
+            typed = self._typed_button(ctx, state, inp)
+            if typed is not None:
+                return typed
             command = self._menu_command(ctx, inp, in_flow=True)
             if command is not None:
                 if inp.data.get("sw") == "1" or not command.starts_flow:
@@ -200,6 +206,28 @@ class Dispatcher:
         if inp.is_text and in_flow and thai.is_menu(inp.text):
             return self.router.commands.get("menu")
         return None
+
+    def _typed_button(self, ctx: Context, state: ConversationState, inp: Input) -> list[Message] | None:
+        """A button's name typed in the middle of a conversation ("รายงานกิจกรรม") is most likely a
+        wish to do that instead: asked first, as a tap on the rich menu is. It may also be the
+        answer ("ประชุม" as a meeting's title): the same words typed again are taken as the answer,
+        and a question that offers the words as a chip takes them at once."""
+        if not inp.is_text or inp.kind == "postback":
+            return None
+        command = self.router.find_command(inp.text)
+        if command is None or command.key not in menus.ENTRIES or self.engine.offers_word(ctx, state, inp.text):
+            return None
+        key = thai.command_key(inp.text)
+        view = dict(state.view or {})
+        if view.pop(TYPED_BUTTON, None) == key:  # typed again: it is the answer
+            state.view = view
+            return None
+        state.view = {**view, TYPED_BUTTON: key}
+        task = self.engine.task(self.engine.flows[state.flow], state)
+        go = (ui.Chip(_("flow.switch"), postback.encode(cmd=command.key, sw=1)) if command.starts_flow
+              else ui.Chip(_(menus.ENTRIES[command.key].label_id), postback.encode(cmd=command.key, sw=1)))
+        return [ui.text(_("flow.switch_offer_typed", task=task, words=inp.text.strip()),
+                        [ui.Chip(_("flow.continue"), postback.encode(c="resume")), go])]
 
     def _action(self, ctx: Context, inp: Input) -> list[Message]:
         action = self.router.actions.get(inp.data["a"])

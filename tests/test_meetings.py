@@ -174,6 +174,8 @@ def test_only_coordinators_within_scope_or_the_secretariat_call_meetings(chat, p
         assert "ขออภัยค่ะ" in leader.last_text()
         coord = chat.user(COORD)
         coord.say("นัดประชุม")
+        coord.say("ประชุม")  # also a button's name: asked first, then taken when typed again
+        assert "พิมพ์อีกครั้ง" in coord.last_text()
         coord.say("ประชุม")
         action = coord.action("เลือกวันเวลา")
         coord.postback(action["data"], params={"datetime": "2026-11-20T10:00"})  # in the past

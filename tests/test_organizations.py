@@ -152,6 +152,27 @@ def test_switching_task_mid_flow_asks_first(chat, db):
     assert "ประเภท" in leader.last_text()
 
 
+def test_a_typed_button_name_mid_flow_offers_to_switch(chat, db):
+    """Typing "รายงานกิจกรรม" in the middle of registering an organization is a wish to switch,
+    asked first as a rich-menu tap is; an answer the question offers as a chip is an answer."""
+    leader = register(chat)
+    leader.tap("ลงทะเบียนองค์กร")
+    leader.say("กลุ่มทดลอง")
+    leader.say("รายงานกิจกรรม")
+    assert "ไม่เสร็จ" in leader.last_text()
+    assert {"ทำต่อ", "ทิ้ง ไปเรื่องใหม่"} <= set(leader.chips())
+    leader.tap("ทำต่อ")
+    assert "ประเภท" in leader.last_text()
+    leader.say("ข้อมูลของฉัน")  # a button that starts nothing: shown, the registration kept
+    leader.tap("ข้อมูลของฉัน")
+    assert "ไม่เสร็จ" not in leader.last_text()
+    leader.say("รายงานกิจกรรม")
+    leader.tap("ทิ้ง ไปเรื่องใหม่")
+    assert "ไม่เสร็จ" not in leader.last_text()
+    db.rollback()
+    assert db.scalar(select(Organization)) is None
+
+
 def test_restarting_an_expired_rejection_keeps_the_organization(chat, db):
     import time_machine
     from datetime import timedelta

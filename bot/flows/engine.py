@@ -133,6 +133,18 @@ class FlowEngine:
             ui.Chip(_("flow.switch"), again),
         ])]
 
+    def offers_word(self, ctx: Context, state: ConversationState, text: str) -> bool:
+        """Does the question under way offer these words as one of its answers (a chip's label)?"""
+        if state.step == CONFIRM or state.flow not in self.flows:
+            return False
+        flow = self.flows[state.flow]
+        step = flow.step(state.step)
+        if step is None:
+            return False
+        key = thai.command_key(text)
+        chips = step.chips(ctx, StepView(flow.name, step.name, state.view, state.answers))
+        return any(thai.command_key(chip.display or chip.label) == key for chip in chips)
+
     def drop_if_offer_ignored(self, ctx: Context, state: ConversationState, inp: Input) -> bool:
         """An expired conversation is offered for resuming once; a person who answers that offer
         with something else has moved on: the old conversation is dropped (True) and the message
