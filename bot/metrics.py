@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import hmac
 import os
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -160,3 +162,31 @@ def authorized(header: str | None, token: str) -> bool:
 def record_quota(limit: int | None, used: int) -> None:
     QUOTA_LIMIT.set(-1 if limit is None else limit)
     QUOTA_USED.set(used)
+
+
+def wsgi_app(factory: sessionmaker[Session], token: str) -> Callable[..., Any]:
+    """/metrics alone as a WSGI app, with the same token check (the worker has no Flask app)."""
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("PATH_INFO") != "/metrics" or not token:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found\n"]
+        if not authorized(environ.get("HTTP_AUTHORIZATION"), token):
+            start_response("401 Unauthorized", [("Content-Type", "text/plain"),
+                                                ("WWW-Authenticate", 'Bearer realm="metrics"')])
+            return [b"unauthorized\n"]
+        body, content_type = exposition(factory)
+        start_response("200 OK", [("Content-Type", content_type), ("Cache-Control", "no-store")])
+        return [body]
+    return app
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        pass  # a scrape every 15 s is not news
+
+
+def serve_in_thread(port: int, factory: sessionmaker[Session], token: str, host: str = "0.0.0.0") -> WSGIServer:
+    """Serve /metrics on `port` from a daemon thread (the worker's); `.shutdown()` stops it."""
+    server = make_server(host, port, wsgi_app(factory, token), handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server
