@@ -8,13 +8,19 @@ Shutdown: on SIGTERM the arbiter stops accepting, and each worker finishes the r
 `graceful_timeout` seconds; pushes not sent by then stay in the outbox, leased for at most 20 s,
 and the worker process sends them (nothing is lost, LINE's retry key stops doubles).
 
-Metrics: with PROMETHEUS_MULTIPROC_DIR set (the Dockerfile sets it), every worker writes its
-counters there and /metrics adds them up (bot/metrics.py). As prometheus_client documents: the
-folder must be empty when gunicorn starts (on_starting below) and a dead worker's files are
-marked in `child_exit`.
+Metrics: every worker writes its counters to files in PROMETHEUS_MULTIPROC_DIR and /metrics adds
+them up (bot/metrics.py). This file sets that variable to a fresh folder when the environment has
+none: it is read here, in gunicorn's master, before any worker imports the bot. As
+prometheus_client documents: the folder must be empty when gunicorn starts (on_starting below)
+and a dead worker's files are marked in `child_exit`. Only gunicorn gets the variable: the
+`khabuan worker` process counts in its own memory and serves its own /metrics.
 """
 import os
 import shutil
+import tempfile
+
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="khabuan-metrics-")
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -27,14 +33,13 @@ accesslog = None  # one line per webhook event comes from bot.webhook instead (n
 
 
 def on_starting(server):
-    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if folder:  # values left by an earlier run would be added to this one's
-        shutil.rmtree(folder, ignore_errors=True)
-        os.makedirs(folder, exist_ok=True)
+    # Values left by an earlier run in a folder given by the environment would add to this one's.
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
 
 
 def child_exit(server, worker):
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+    from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)

@@ -347,8 +347,7 @@ def worker(batch: int, poll: float, rate: float, lease_seconds: float, no_schedu
     if metrics_port:
         from .metrics import serve_in_thread
 
-        if not services.settings.metrics_token:
-            raise click.UsageError("--metrics-port needs METRICS_TOKEN (the Bearer token scrapers send)")
+        # Without METRICS_TOKEN it answers 404, as the web's /metrics does.
         server = serve_in_thread(metrics_port, services.session_factory, services.settings.metrics_token)
     try:
         Worker(services, build_registry(job_modules), options).run()

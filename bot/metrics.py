@@ -13,10 +13,10 @@ holder and expiry, and each job's last run. Labels are kinds, statuses, prioriti
 worker ids (host:pid:random): never a LINE user id, a name or a phone.
 
 gunicorn runs several processes. As prometheus_client documents for that case, each process
-writes its values to files in `PROMETHEUS_MULTIPROC_DIR` (set before Python starts), /metrics
-collects all of them with a `MultiProcessCollector` into a registry made for the scrape, and
-gunicorn's `child_exit` hook (gunicorn.conf.py) marks a dead worker's files. Without that
-variable (a single process: `khabuan serve`, the worker, tests) the default registry is used.
+writes its values to files in `PROMETHEUS_MULTIPROC_DIR` (gunicorn.conf.py sets it before any
+worker starts), /metrics collects all of them with a `MultiProcessCollector` into a registry made
+for the scrape, and gunicorn's `child_exit` hook marks a dead worker's files. Without that
+variable (one process: `khabuan serve`, `khabuan worker`, tests) the default registry is used.
 """
 from __future__ import annotations
 
@@ -127,7 +127,8 @@ def _aware(moment: datetime) -> datetime:
 
 def registry_for_scrape(factory: sessionmaker[Session]) -> CollectorRegistry:
     """All processes' counters (multi-process mode) or this process's, plus the database's gauges."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # The same test prometheus_client makes when it picks where values live (present, even empty).
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ or "prometheus_multiproc_dir" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:
