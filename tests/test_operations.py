@@ -531,3 +531,15 @@ def test_dockerfile_is_slim_non_root_with_the_thai_font_and_the_procfile_web():
 def test_ci_builds_the_image_only_where_docker_runs():
     script = (ROOT / ".ci" / "run").read_text()
     assert "docker info" in script and "skipped: no Docker daemon" in script
+
+
+def test_the_operations_guide_names_every_setting():
+    """docs/OPERATIONS.md's configuration table keeps up with bot/config.py."""
+    import re
+
+    read = set(re.findall(r'env\.get\("([A-Z_]+)"', (ROOT / "bot" / "config.py").read_text()))
+    assert {"LINE_CHANNEL_SECRET", "DATABASE_URL", "METRICS_TOKEN", "MEDIA_STORAGE_URL"} <= read
+    guide = (ROOT / "docs" / "OPERATIONS.md").read_text()
+    assert not [name for name in sorted(read) if f"| `{name}` |" not in guide]
+    assert "docs/OPERATIONS.md" in (ROOT / "README.md").read_text()
+    assert "OPERATIONS.md" in (ROOT / "docs" / "ARCHITECTURE.md").read_text()
