@@ -4,7 +4,7 @@ Counted in process (prometheus_client counters and histograms):
 - `khabuan_webhook_events_total{type, outcome}` and `khabuan_webhook_event_seconds{type}`;
 - `khabuan_deliveries_total{result}`: sent, duplicate (LINE's 409 on a retry key: delivered
   before), retried, failed, held (waiting for the monthly quota);
-- `khabuan_line_quota_{limit,used}`: what the sender last learned from LINE (asked at most once a
+- `khabuan_line_quota_{limit,used,remaining}`: what the sender last learned from LINE (asked at most once a
   minute for sending, never for a scrape), counted down by what this process sent since.
 
 Read from the database when scraped (`DatabaseCollector`, a few aggregate queries over indexed
@@ -57,6 +57,8 @@ QUOTA_LIMIT = Gauge("khabuan_line_quota_limit", "LINE's monthly message limit as
                     multiprocess_mode="mostrecent")
 QUOTA_USED = Gauge("khabuan_line_quota_used", "Messages used this month: LINE's count as last read plus what "
                    "this process sent since", multiprocess_mode="mostrecent")
+QUOTA_REMAINING = Gauge("khabuan_line_quota_remaining", "Messages left this month by the same reckoning "
+                        "(-1: unlimited)", multiprocess_mode="mostrecent")
 
 EVENT_OUTCOMES = ("handled", "duplicate", "failed", "ignored")
 DELIVERY_RESULTS = ("sent", "duplicate", "retried", "failed", "held")
@@ -163,6 +165,7 @@ def authorized(header: str | None, token: str) -> bool:
 def record_quota(limit: int | None, used: int) -> None:
     QUOTA_LIMIT.set(-1 if limit is None else limit)
     QUOTA_USED.set(used)
+    QUOTA_REMAINING.set(-1 if limit is None else max(0, limit - used))
 
 
 def wsgi_app(factory: sessionmaker[Session], token: str) -> Callable[..., Any]:

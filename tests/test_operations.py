@@ -26,7 +26,7 @@ from bot.delivery import enqueue
 from bot.emulator import events as ev
 from bot.housekeeping import sweep_photos
 from bot.media import LocalMediaStore, S3MediaStore, check_key, media_store
-from bot.models import OutboxMessage, OutboxStatus, Priority, ReportPhoto, utcnow
+from bot.models import OutboxMessage, OutboxStatus, Priority, ProcessedEvent, ReportPhoto, utcnow
 from bot.models.delivery import JobRun, SchedulerLease
 
 from .chat import Chat
@@ -128,6 +128,7 @@ def test_metrics_after_a_conversation(app, chat, db, emulator, services, frozen_
     assert ("khabuan_outbox_rows", (("priority", "high"), ("status", "failed"))) in after
     assert value(after, "khabuan_outbox_oldest_due_seconds") == 0  # the pending row is not due yet
     assert value(after, "khabuan_line_quota_limit") == 500 and value(after, "khabuan_line_quota_used") >= 1
+    assert value(after, "khabuan_line_quota_remaining") == 500 - value(after, "khabuan_line_quota_used")
     assert value(after, "khabuan_scheduler_leader", holder="host-a:42:abcd1234") == 1
     assert value(after, "khabuan_scheduler_lease_seconds_left") == 20
     assert value(after, "khabuan_job_last_run_timestamp_seconds", job="housekeeping", status="failed") \
@@ -163,6 +164,30 @@ def test_delivery_results_are_counted(app, services, emulator, frozen_now):
     assert grown == {"sent": 1, "duplicate": 1, "retried": 1, "failed": 1, "held": 0}
 
 
+def test_the_worker_serves_the_same_guarded_metrics(services):
+    from werkzeug.test import Client
+
+    client = Client(metrics.wsgi_app(services.session_factory, METRICS_TOKEN))
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/other", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).status_code == 404
+    answer = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert answer.status_code == 200
+    assert ("khabuan_outbox_rows", (("priority", "high"), ("status", "pending"))) in samples(answer.get_data(True))
+    closed = Client(metrics.wsgi_app(services.session_factory, ""))
+    assert closed.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 404
+    server = metrics.serve_in_thread(0, services.session_factory, METRICS_TOKEN, host="127.0.0.1")
+    try:
+        import urllib.request
+
+        request = urllib.request.Request(f"http://127.0.0.1:{server.server_port}/metrics",
+                                         headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200 and b"khabuan_outbox_oldest_due_seconds" in answer.read()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.mark.real_clock
 def test_gunicorn_processes_add_up_on_metrics(app, services, settings, emulator, tmp_path):
     """Two gunicorn workers, each counting its own events; /metrics shows the sum, from either."""
@@ -174,6 +199,10 @@ def test_gunicorn_processes_add_up_on_metrics(app, services, settings, emulator,
     web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bot.app:create_app()"],
                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
     import urllib.request
+
+    def handled(event_id: str) -> bool:
+        with services.session_factory() as session:
+            return session.get(ProcessedEvent, event_id) is not None
 
     def get(path: str, headers: dict | None = None) -> tuple[int, str]:
         request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers or {})
@@ -231,7 +260,36 @@ def test_gunicorn_processes_add_up_on_metrics(app, services, settings, emulator,
             assert total == posted
         assert len(counting_pids()) >= 2 and gone in counting_pids()
         assert get("/readyz")[0] == 200
+
+        # A deploy's SIGTERM while a webhook is in flight (its reply to LINE is slow): gunicorn
+        # lets it finish, LINE gets its 200 and the person their reply, then it exits cleanly.
+        newcomer = "U" + "e" * 32
+        follow = ev.follow_event(newcomer, emulator.issue_reply_token(newcomer))
+        body = ev.encode_body(ev.callback_body([follow]))
+        answers: list[int] = []
+        emulator.delay = 1.5
+
+        def in_flight() -> None:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/callback", data=body, headers={
+                "Content-Type": "application/json", "X-Line-Signature": ev.sign(body, SECRET)})
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                answers.append(answer.status)
+
+        import threading
+
+        thread = threading.Thread(target=in_flight)
+        thread.start()
+        deadline = time.monotonic() + 15
+        while not handled(follow["webhookEventId"]):  # committed: it is waiting on its reply now
+            assert time.monotonic() < deadline, "the webhook never reached its reply"
+            time.sleep(0.02)
+        web.send_signal(signal.SIGTERM)
+        thread.join(timeout=30)
+        assert answers == [200]
+        assert web.wait(timeout=30) == 0
+        assert emulator.messages_for(newcomer)  # the reply went out
     finally:
+        emulator.delay = 0.0
         web.send_signal(signal.SIGTERM)
         try:
             assert web.wait(timeout=30) == 0
