@@ -4,14 +4,17 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from flask import Flask
+from flask import Flask, Response, request
 from sqlalchemy import text
 
+from . import logs, metrics, migrate
 from .config import Settings, load_settings
 from .dispatch import Dispatcher
 from .handlers import build_router
 from .services import build_services
 from .webhook import MAX_BODY
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from .emulator import LineEmulator
@@ -27,8 +30,8 @@ def create_app(settings: Settings | None = None, *, emulator: LineEmulator | Non
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["khabuan"] = build_services(settings)
     app.extensions["khabuan.dispatcher"] = Dispatcher(build_router())
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_format, settings.log_level)
+    code_heads = migrate.heads()  # read once: the code does not change while it runs
 
     from .webhook import bp as webhook_bp
 
@@ -40,11 +43,34 @@ def create_app(settings: Settings | None = None, *, emulator: LineEmulator | Non
 
     @app.get("/healthz")
     def healthz():
+        """Liveness: the process answers requests. Nothing else is asked (a database outage must not
+        make an orchestrator restart every web process); readiness is /readyz."""
+        return {"status": "ok"}, 200
+
+    @app.get("/readyz")
+    def readyz():
+        """Readiness: the database answers and its schema is at the code's migration head."""
         try:
             with app.extensions["khabuan"].engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any database failure means unhealthy
+                at = migrate.current(conn)
+        except Exception:  # noqa: BLE001 - any database failure means not ready
+            log.warning("readiness: database unavailable", exc_info=True)
             return {"status": "database unavailable"}, 503
+        if at != code_heads:
+            return {"status": "migrations pending", "database": sorted(at), "code": sorted(code_heads)}, 503
         return {"status": "ok"}, 200
+
+    @app.get("/metrics")
+    def metrics_endpoint():
+        """Prometheus metrics, for a scraper holding METRICS_TOKEN (no token configured: 404)."""
+        token = settings.metrics_token
+        if not token:
+            return Response("not found\n", 404, mimetype="text/plain")
+        if not metrics.authorized(request.headers.get("Authorization"), token):
+            return Response("unauthorized\n", 401, mimetype="text/plain",
+                            headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+        body, content_type = metrics.exposition(app.extensions["khabuan"].session_factory)
+        return Response(body, 200, headers={"Content-Type": content_type, "Cache-Control": "no-store"})
 
     return app

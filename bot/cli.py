@@ -325,11 +325,13 @@ def quota() -> None:
 @click.option("--rate", default=100.0, show_default=True, help="requests/second per LINE endpoint, this process")
 @click.option("--lease-seconds", default=30.0, show_default=True, help="scheduler lease lifetime")
 @click.option("--no-scheduler", is_flag=True, help="only send; never run scheduled jobs")
+@click.option("--metrics-port", type=int, envvar="WORKER_METRICS_PORT", default=None,
+              help="serve /metrics (Bearer METRICS_TOKEN) on this port [env WORKER_METRICS_PORT]")
 @click.option("--job-module", "job_modules", multiple=True, hidden=True,
               help="extra module with register_jobs(registry) (tests, one-off operations)")
 @with_appcontext
 def worker(batch: int, poll: float, rate: float, lease_seconds: float, no_scheduler: bool,
-           job_modules: tuple[str, ...]) -> None:
+           metrics_port: int | None, job_modules: tuple[str, ...]) -> None:
     """Send the outbox and (on one elected worker) run scheduled jobs, until SIGTERM."""
     from datetime import timedelta
 
@@ -341,7 +343,18 @@ def worker(batch: int, poll: float, rate: float, lease_seconds: float, no_schedu
     services.sender.limiter = EndpointLimiter(rate)
     ttl = timedelta(seconds=lease_seconds)
     options = WorkerOptions(batch=batch, poll=poll, lease_ttl=ttl, renew=ttl / 3, scheduler=not no_scheduler)
-    Worker(services, build_registry(job_modules), options).run()
+    server = None
+    if metrics_port:
+        from .metrics import serve_in_thread
+
+        # Without METRICS_TOKEN it answers 404, as the web's /metrics does.
+        server = serve_in_thread(metrics_port, services.session_factory, services.settings.metrics_token)
+    try:
+        Worker(services, build_registry(job_modules), options).run()
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
 
 
 @main.group()

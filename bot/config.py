@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 SUPPORTED_LOCALES = ("th", "en")
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LINE_API_DEFAULT = "https://api.line.me"
 
 
@@ -33,6 +35,13 @@ class Settings:
     instance_path: Path
     quiet_start: time
     quiet_end: time
+    # Operations (docs/OPERATIONS.md): log lines as text or JSON; the Bearer token that /metrics
+    # asks for (empty: /metrics answers 404); where photos are kept (empty: instance/media).
+    log_format: str = "text"
+    log_level: str = "INFO"
+    metrics_token: str = ""
+    media_storage_url: str = ""
+    media_s3_endpoint_url: str = ""
 
     @property
     def has_channel(self) -> bool:
@@ -112,6 +121,19 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
 
     quiet_start, quiet_end = _parse_quiet_hours(env.get("BOT_QUIET_HOURS", "21:00-07:00"))
 
+    log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {log_format!r}")
+    log_level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
+    media_url = env.get("MEDIA_STORAGE_URL", "").strip()
+    if media_url and not (media_url.startswith("s3://") and media_url[len("s3://"):].split("/")[0]):
+        raise ConfigError(f"MEDIA_STORAGE_URL must look like s3://bucket/prefix (or be empty), got {media_url!r}")
+    endpoint = env.get("MEDIA_S3_ENDPOINT_URL", "").strip()
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise ConfigError(f"MEDIA_S3_ENDPOINT_URL must be an http(s) URL, got {endpoint!r}")
+
     return Settings(
         channel_secret=secret,
         channel_access_token=token,
@@ -122,4 +144,9 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
         instance_path=instance,
         quiet_start=quiet_start,
         quiet_end=quiet_end,
+        log_format=log_format,
+        log_level=log_level,
+        metrics_token=env.get("METRICS_TOKEN", "").strip(),
+        media_storage_url=media_url,
+        media_s3_endpoint_url=endpoint,
     )

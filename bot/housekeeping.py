@@ -4,10 +4,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete
+import logging
+
+from sqlalchemy import delete, select
 
 from .db import transaction
-from .models import OutboxMessage, OutboxStatus, ProcessedEvent
+from .media import media_store
+from .models import OutboxMessage, OutboxStatus, ProcessedEvent, ReportPhoto
 
 if TYPE_CHECKING:
     from .services import Services
@@ -17,6 +20,15 @@ if TYPE_CHECKING:
 EVENTS_KEPT = timedelta(days=7)
 # Sent rows hold LINE user ids (their message text is cleared once LINE has it): a month, for support.
 SENT_KEPT = timedelta(days=30)
+# A photo sent for a report that was never saved (cancelled, abandoned) is kept a week, in case the
+# person resumes; then its row and its bytes go.
+UNLINKED_PHOTOS_KEPT = timedelta(days=7)
+# Bytes stored for a photo whose transaction then rolled back have no row; a day is far longer than
+# any transaction, so a younger file may still be getting its row.
+STRAY_FILES_KEPT = timedelta(days=1)
+PHOTO_PREFIX = "reports/"
+
+log = logging.getLogger(__name__)
 
 
 def prune(services: Services, fire_time: datetime) -> int:
@@ -27,11 +39,35 @@ def prune(services: Services, fire_time: datetime) -> int:
         sent = session.execute(
             delete(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT,
                                         OutboxMessage.sent_at < fire_time - SENT_KEPT)).rowcount
-    return events + sent
+    return events + sent + sweep_photos(services, fire_time)
+
+
+def sweep_photos(services: Services, fire_time: datetime) -> int:
+    """Delete unlinked photos older than a week (row and bytes) and stored bytes no row names."""
+    store = media_store(services.settings)
+    removed = 0
+    with transaction(services.session_factory) as session:
+        old = list(session.execute(select(ReportPhoto.id, ReportPhoto.path).where(
+            ReportPhoto.report_id.is_(None), ReportPhoto.created_at < fire_time - UNLINKED_PHOTOS_KEPT)))
+        if old:
+            session.execute(delete(ReportPhoto).where(ReportPhoto.id.in_([row_id for row_id, _ in old])))
+    for _, key in old:  # after the rows are gone: a failure here leaves a stray file, swept below
+        if key:
+            store.delete(key)
+    removed += len(old)
+    with services.session_factory() as session:
+        known = set(session.scalars(select(ReportPhoto.path).where(ReportPhoto.path.is_not(None))))
+    for stored in store.list(PHOTO_PREFIX):
+        if stored.key not in known and stored.modified_at < fire_time - STRAY_FILES_KEPT:
+            store.delete(stored.key)
+            removed += 1
+    if removed:
+        log.info("housekeeping: %d photo(s) removed", removed)
+    return removed
 
 
 def register_jobs(registry: JobRegistry) -> None:
     from .jobs import JobSpec
 
     registry.add(JobSpec("housekeeping", prune, {"hour": 3, "minute": 30},
-                         "delete processed webhook ids > 7 days and sent outbox rows > 30 days"))
+                         "delete processed webhook ids > 7 days, sent outbox rows > 30 days, photos of no report > 7 days"))

@@ -32,6 +32,18 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
         command.upgrade(cfg, revision)
 
 
+def heads() -> set[str]:
+    """The revisions the code's migrations end at (normally one)."""
+    from alembic.script import ScriptDirectory
+
+    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def current(connection: Connection) -> set[str]:
+    """The revisions the database at `connection` is at (empty: never migrated)."""
+    return set(MigrationContext.configure(connection).get_current_heads())
+
+
 def revision(engine: Engine, message: str) -> None:
     """Autogenerate a new migration against the given (up-to-date) database."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))

@@ -1,21 +1,20 @@
-"""Photo storage: keep a LINE image, downloaded as it arrived, under the instance's media folder.
+"""Photos a person sends: keep a LINE image, downloaded as it arrived, in the media store.
 
 LINE keeps user content only for a while, so a photo is fetched while the
-person is still reporting. The bytes go to disk (settings.media_dir), the
-metadata to `report_photos`. A failed download never loses the report: the row
+person is still reporting. The bytes go to the media store (bot.media: the
+instance folder, or S3 shared by every host), the metadata to `report_photos`. A failed download never loses the report: the row
 is kept, marked missing, and the conversation moves on.
 """
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 
 from .context import Context
+from .media import media_store
 from .models import PhotoStatus, ReportPhoto
 
 log = logging.getLogger(__name__)
@@ -40,10 +39,6 @@ class PhotoRejected(Exception):
 class StoredPhoto:
     id: int
     ok: bool  # False: the row exists but the bytes could not be fetched
-
-
-def media_path(ctx: Context, relative: str) -> Path:
-    return ctx.settings.media_dir / relative
 
 
 def store_report_photo(ctx: Context, message_id: str) -> StoredPhoto:
@@ -96,20 +91,12 @@ def _looks_like(media_type: str, data: bytes) -> bool:
 
 
 def _write(ctx: Context, data: bytes, media_type: str) -> str:
-    """Write atomically (temp file + rename) so a crash never leaves half a photo under a real name.
+    """Store the bytes under a new key (whole or not at all, see bot.media) and return the key.
 
-    The file is written before the transaction commits; if it then rolls back the
-    file is an orphan without a row, which the orphan cleanup removes.
+    They are stored before the transaction commits; if it then rolls back they are an orphan
+    without a row, which housekeeping's orphan sweep removes.
     """
     local = ctx.local_now
-    folder = Path("reports") / f"{local:%Y}" / f"{local:%m}"
-    name = f"{uuid.uuid4().hex}.{EXTENSIONS.get(media_type, 'img')}"
-    target = ctx.settings.media_dir / folder / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_suffix(target.suffix + ".part")
-    with open(temp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(temp, target)
-    return (folder / name).as_posix()
+    key = f"reports/{local:%Y}/{local:%m}/{uuid.uuid4().hex}.{EXTENSIONS.get(media_type, 'img')}"
+    media_store(ctx.settings).put(key, data, media_type)
+    return key

@@ -16,6 +16,7 @@ from .config import Settings
 from .db import make_engine, make_session_factory
 from .delivery import Sender
 from .line import LineGateway
+from .media import MediaStore, media_store
 from .models import utcnow
 
 
@@ -28,6 +29,7 @@ class Services:
     session_factory: sessionmaker[Session]
     gateway: LineGateway
     sender: Sender
+    media: MediaStore  # where photos' bytes are (bot.media): the instance folder or S3
 
     def deliver_now(self, outbox_ids: Sequence[int]) -> None:
         """Send pushes queued by an event right after it committed; the worker retries leftovers."""
@@ -38,4 +40,4 @@ def build_services(settings: Settings) -> Services:
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     gateway = LineGateway(settings)
-    return Services(settings, engine, factory, gateway, Sender(factory, gateway, settings))
+    return Services(settings, engine, factory, gateway, Sender(factory, gateway, settings), media_store(settings))

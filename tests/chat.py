@@ -44,9 +44,12 @@ class Chat:
         self.client = app.test_client()
         self.emulator = emulator
         self.secret = secret
+        self.posted_event_ids: list[str] = []  # every webhookEventId posted, in order (redeliveries too)
 
     def post(self, events: list[dict[str, Any]], *, signature: str | None = None, raw: bytes | None = None):
         body = raw if raw is not None else ev.encode_body(ev.callback_body(events))
+        if raw is None:
+            self.posted_event_ids += [e.get("webhookEventId", "") for e in events]
         sig = ev.sign(body, self.secret) if signature is None else signature
         headers = {"Content-Type": "application/json"}
         if sig:

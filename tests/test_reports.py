@@ -103,8 +103,8 @@ def test_full_report_with_two_photos_and_a_location(chat, db, emulator, services
     photos = report.photos
     assert [p.status for p in photos] == [PhotoStatus.STORED, PhotoStatus.STORED]
     assert [p.content_type for p in photos] == ["image/jpeg", "image/png"]
-    assert (services.settings.media_dir / photos[0].path).read_bytes() == JPEG
-    assert (services.settings.media_dir / photos[1].path).read_bytes() == PNG
+    assert services.media.get(photos[0].path) == JPEG
+    assert services.media.get(photos[1].path) == PNG
     assert db.scalar(select(ConversationState)) is None
 
 

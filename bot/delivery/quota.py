@@ -15,6 +15,7 @@ from linebot.v3.messaging import TextMessage
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import metrics
 from ..config import Settings
 from ..i18n import _, use_locale
 from ..line import LineGateway, Quota
@@ -57,6 +58,7 @@ class QuotaTracker:
                 self._quota = self.gateway.quota()
                 self._spent = 0
                 self._fetched = time.monotonic()
+                self._publish()
             if self._quota is None or self._quota.limit is None:
                 return None
             return max(0, self._quota.limit - self._quota.used - self._spent)
@@ -64,6 +66,12 @@ class QuotaTracker:
     def spend(self, cost: int) -> None:
         with self._lock:
             self._spent += cost
+            self._publish()
+
+    def _publish(self) -> None:
+        """What we know, for /metrics (bot.metrics): LINE's last answer plus what we sent since."""
+        if self._quota is not None:
+            metrics.record_quota(self._quota.limit, self._quota.used + self._spent)
 
     def invalidate(self) -> None:
         """Ask LINE again on the next check (after LINE itself said the month is used up)."""

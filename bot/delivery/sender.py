@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from .. import metrics
 from ..config import Settings
 from ..line import LineGateway, SendResult
 from ..models import OutboxMessage, OutboxStatus, Priority, utcnow
@@ -198,8 +199,15 @@ class Sender:
         self.limiter.acquire("multicast")
         return self.gateway.multicast(list(row.recipients), messages, row.retry_key)
 
-    def record(self, row_id: int, token: str | None, result: SendResult, *, now: datetime | None = None) -> None:
+    def record(self, row_id: int, token: str | None, result: SendResult, *, now: datetime | None = None) -> str | None:
+        """Record a send's outcome on the row we hold; returns the metric's result (None: lease lost)."""
         now = now or self.clock()
+        outcome = self._record(row_id, token, result, now)
+        if outcome is not None:
+            metrics.DELIVERIES.labels(outcome).inc()
+        return outcome
+
+    def _record(self, row_id: int, token: str | None, result: SendResult, now: datetime) -> str | None:
         with self.factory() as session, session.begin():
             # Write first, conditionally: it takes the row lock (PostgreSQL) or the write lock (SQLite,
             # where a read-then-write transaction could fail or act on a stale read under concurrency).
@@ -209,32 +217,36 @@ class Sender:
                        OutboxMessage.status == OutboxStatus.PENDING)
                 .values(claimed_until=None).execution_options(synchronize_session=False)).rowcount
             if not still_ours:
-                return  # lease lost to another sender, which records the outcome instead
+                return None  # lease lost to another sender, which records the outcome instead
             row = session.get(OutboxMessage, row_id, populate_existing=True)
             assert row is not None
             if monthly_limit_reached(result):
                 # Not the row's fault and not worth an attempt: look again when the quota may allow.
                 row.next_attempt_at, row.last_error = now + QUOTA_WAIT, WAITING_FOR_QUOTA
-                return
+                return "held"
             row.attempts += 1
             if result.ok:
                 row.status, row.sent_at, row.last_error = OutboxStatus.SENT, now, None
                 # LINE has it: the body (names, phones on a certification card…) is no longer
                 # needed, so it is not kept for the month the row stays for support questions.
                 row.messages = []
+                return "duplicate" if result.duplicate else "sent"
             elif result.status == 400:
                 # Our bug: retrying cannot help. Log LINE's details and the shape of the body we
                 # sent; its words may hold names and phones, so strings appear as their lengths.
                 row.status, row.last_error = OutboxStatus.FAILED, f"400: {result.error}"
                 log.error("outbox %s (%s) refused by LINE: %s; messages: %s", row.id, row.kind,
                           result.error, json.dumps(message_shape(row.messages))[:4000])
+                return "failed"
             elif not retryable(result) or row.attempts >= self.max_attempts:
                 row.status, row.last_error = OutboxStatus.FAILED, f"{result.status}: {result.error}"
                 log.error("outbox %s (%s) failed for good after %d attempt(s): %s %s",
                           row.id, row.kind, row.attempts, result.status, result.error)
+                return "failed"
             else:
                 row.last_error = f"{result.status}: {result.error}"
                 row.next_attempt_at = now + backoff(row.attempts, result.retry_after)
+                return "retried"
 
     def deliver(self, *, ids: Sequence[int] | None = None, limit: int = 50, now: datetime | None = None,
                 should_stop: Callable[[], bool] | None = None) -> DeliveryStats:
@@ -281,6 +293,7 @@ class Sender:
                     short = True
                     stats.held += 1
                     self.release([row.id], token, until=current + QUOTA_WAIT, reason=WAITING_FOR_QUOTA)
+                    metrics.DELIVERIES.labels("held").inc()
                     continue
             result = self.send(row)
             stats.requests += 1

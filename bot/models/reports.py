@@ -102,7 +102,7 @@ class ReportPhoto(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     line_message_id: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[PhotoStatus] = mapped_column(_enum(PhotoStatus, "photo_status"))
-    path: Mapped[str | None] = mapped_column(String(300))  # relative to settings.media_dir
+    path: Mapped[str | None] = mapped_column(String(300))  # its key in the media store (bot.media)
     content_type: Mapped[str | None] = mapped_column(String(64))
     size_bytes: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(String(100))  # why it is missing, for operators
