@@ -130,11 +130,29 @@ def test_monthly_report_another_day_a_location_and_a_budget(chat, db):
     assert me.dead_ends == []
     steps = [step for _flow, step in me.questions]
     assert "location" not in steps and "activity_date" not in steps and "issue" not in steps
-    # A budget brings its source: one question more than the shortest report.
+    # A first budget brings its source: one question more than the shortest report.
     assert steps == ["activity_type", "participants", "description", "photos", "budget", "budget_source"]
     [report] = db.scalars(select(ActivityReport)).all()
     assert report.activity_date.isoformat() == "2026-11-15" and report.participants == 25
     assert report.budget == Decimal("1500") and report.address == "ศาลาประชาคม"
+    assert report.budget_source.value == "codi"
+
+    # Next month the source is the one used last time: on the card, not asked.
+    again = Journey(chat.user(U1), db)
+    again.postback("cmd=report", "รายงานกิจกรรม")
+    again.tap("อบรม/ศึกษาดูงาน")
+    again.say("30")
+    again.say("อบรมการทำบัญชี ครั้งที่ 2")
+    again.tap("ไม่มีรูป")
+    again.say("2000")
+    assert again.sees("พอช.")
+    again.tap("บันทึก")
+    assert [step for _flow, step in again.questions] == [
+        "activity_type", "participants", "description", "photos", "budget"]
+    assert again.dead_ends == [] and len(again.questions) <= 5
+    db.expire_all()
+    latest = db.scalars(select(ActivityReport).order_by(ActivityReport.id.desc())).first()
+    assert latest.budget == Decimal("2000") and latest.budget_source.value == "codi"
 
 
 def _delegate_with_open_item(chat, db, services):

@@ -175,6 +175,20 @@ def budget_source_options(ctx: Context, answers: dict[str, Any]) -> list[Option]
     return [Option(s.value, _(key), _both_languages(key)) for s, key in BUDGET_SOURCE_LABELS.items()]
 
 
+def last_budget_source(ctx: Context, answers: dict[str, Any]) -> str | None:
+    """Where the organization's money came from last time: most groups spend from the same
+    place month after month, so it is not asked again (it shows on the card, where it changes)."""
+    org = _org_of(ctx, answers)
+    if org is None:
+        return None
+    source = ctx.session.scalar(
+        select(ActivityReport.budget_source)
+        .where(ActivityReport.organization_id == org.id, ActivityReport.withdrawn_at.is_(None),
+               ActivityReport.budget_source.is_not(None))
+        .order_by(ActivityReport.created_at.desc(), ActivityReport.id.desc()).limit(1))
+    return source.value if source is not None else None
+
+
 def _no_budget(ctx: Context, answers: dict[str, Any]) -> bool:
     budget = answers.get("budget")
     return budget is None or Decimal(budget) == 0
@@ -267,7 +281,7 @@ REPORT = Flow(
         Amount("budget", N_("report.ask_budget"), label=N_("field.budget"), optional=True,
                skip_label=N_("report.no_budget")),
         Choice("budget_source", N_("report.ask_budget_source"), label=N_("field.budget_source"),
-               options=budget_source_options, skip_if=_no_budget),
+               options=budget_source_options, skip_if=_no_budget, default=last_budget_source),
     ],
     on_complete=_save_report,
 )
