@@ -4,7 +4,7 @@ from __future__ import annotations
 from linebot.v3.messaging import Message
 from sqlalchemy import exists, select
 
-from .. import postback, thai, ui
+from .. import appointments, postback, thai, ui
 from ..assembly import is_assembly_secretariat
 from ..context import Context, Input
 from ..i18n import _
@@ -30,6 +30,10 @@ def menu_chips(ctx: Context) -> list[ui.Chip]:
     if has_role(member, (Role.COORDINATOR, Role.SECRETARIAT)):
         chips.append(ui.Chip(_("menu.pending_orgs"), postback.encode(cmd="pending_orgs")))
         chips.append(ui.Chip(_("menu.new_meeting"), postback.encode(cmd="new_meeting")))
+    if appointments.is_appointer(member):
+        chips.append(ui.Chip(_("menu.appoint"), postback.encode(cmd="appoint")))
+    if appointments.is_national_office(member):
+        chips.append(ui.Chip(_("menu.seat_nominations"), postback.encode(cmd="seat_nominations")))
     if has_role(member, Role.DELEGATE):
         chips.append(ui.Chip(_("menu.my_ballots"), postback.encode(cmd="my_ballots")))
     if is_assembly_secretariat(member):
