@@ -352,6 +352,10 @@ def appoint(session: Session, actor: Member | None, *, role: Role, scope: Scope,
     with the same answers returns Done.ALREADY.
     """
     allowed = _check(session, actor, role, scope)
+    if phone:
+        phone = thai.parse_phone(phone)  # any format the caller was given; stored normalized
+        if phone is None:
+            raise Refused(Why.NO_PERSON)
     if member is None and phone:
         member = member_by_phone(session, phone)
     if member is None and not phone and not by_code:
@@ -570,7 +574,8 @@ def withdraw(session: Session, actor: Member | None, invitation: Invitation, *, 
 
 
 class Claim(str, enum.Enum):
-    UNKNOWN = "unknown"  # no such code, or expired, withdrawn, used, or taken by someone else
+    UNKNOWN = "unknown"  # no such code
+    CLOSED = "closed"  # expired, withdrawn, used, or taken by someone else
     WAITING = "waiting"  # kept for this person until they register
     ACCEPTED = "accepted"
 
@@ -578,8 +583,10 @@ class Claim(str, enum.Enum):
 def claim_code(session: Session, member: Member, code: str, now: datetime) -> tuple[Claim, Outcome | None]:
     """Someone typed an invitation code: accept it now if registered, else hold it for them."""
     invitation = session.scalar(select(Invitation).where(Invitation.code == code).with_for_update())
-    if invitation is None or not invitation.is_open(now) or invitation.claimed_by_id not in (None, member.id):
+    if invitation is None:
         return Claim.UNKNOWN, None
+    if not invitation.is_open(now) or invitation.claimed_by_id not in (None, member.id):
+        return Claim.CLOSED, None
     invitation.claimed_by_id = member.id
     if not member.is_registered:
         return Claim.WAITING, Outcome(Done.INVITED, invitation.role, Scope.of(invitation), invitation=invitation)

@@ -20,7 +20,7 @@ from ..context import Context, Input
 from ..flows.engine import Flow
 from ..flows.steps import Answer, Choice, Option, Outcome, Redraw, Retry, Step, StepView
 from ..i18n import N_, _
-from ..models import AuditAction, AuditVia, Invitation, Member, Role, ScopeKind, SeatNomination
+from ..models import AuditAction, AuditVia, Invitation, Member, Role, RoleGrant, ScopeKind, SeatNomination
 from ..refusal import Refusal, guard
 from ..router import Router
 from ..scopes import Scope, contains
@@ -262,12 +262,30 @@ def _held_options(ctx: Context, answers: dict[str, Any]) -> list[Option]:
     if member is None:
         return []
     out = []
-    for held in appointments.removable(ctx.session, ctx.member, member):
+    for i, held in enumerate(appointments.removable(ctx.session, ctx.member, member), 1):
         label = role_name(held.role)
         if held.kind == "n":
             label = _("appoint.nomination_label", role=label)
-        out.append(Option(held.token, f"{label} · {_where(ctx, held.scope)}"))
+        full = f"{label} · {_where(ctx, held.scope)}"
+        out.append(Option(held.token, f"{i}. {label}", names=(full, str(i))))
     return out
+
+
+class HeldChoice(Choice):
+    """The roles to remove, listed in full in the question (chips are short: "1. ผู้ประสานงาน")."""
+
+    def question(self, ctx: Context, sv: StepView) -> str:
+        options = self.options(ctx, sv.answers)
+        return _(self.prompt) + "\n" + "\n".join(f"{o.label[:o.label.index('.')]}. {o.names[0]}" for o in options)
+
+    def show(self, ctx: Context, value: Any) -> str:
+        model = {"g": RoleGrant, "n": SeatNomination}.get(str(value)[:1])
+        row = ctx.session.get(model, int(value[1:])) if model is not None and value[1:].isdigit() else None
+        if row is None:
+            return _("common.not_given")
+        label = role_name(row.role) if isinstance(row, RoleGrant) else _("appoint.nomination_label",
+                                                                          role=role_name(Role.DELEGATE))
+        return f"{label} · {_where(ctx, Scope.of(row))}"
 
 
 # ---- appointing ------------------------------------------------------------------------------------
@@ -360,7 +378,7 @@ DISMISS = Flow(
     steps=[
         PersonStep("person", N_("dismiss.ask_person"), invite=False, removable_only=True,
                    label=N_("appoint.field_person")),
-        Choice("held", N_("dismiss.ask_role"), label=N_("dismiss.field_role"), options=_held_options),
+        HeldChoice("held", N_("dismiss.ask_role"), label=N_("dismiss.field_role"), options=_held_options),
     ],
     on_complete=_save_dismissal,
 )
@@ -450,6 +468,8 @@ def _claim(ctx: Context, code: str) -> list[Message] | None:
     result, outcome = appointments.claim_code(ctx.session, member, code, ctx.now)
     if result is Claim.UNKNOWN:
         return None
+    if result is Claim.CLOSED:
+        return [ui.text(_("invite.code_unknown"), menu_chips(ctx))]
     assert outcome is not None
     what, where = role_name(outcome.role), _where(ctx, outcome.scope)
     if result is Claim.WAITING:
