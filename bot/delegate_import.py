@@ -66,7 +66,7 @@ def read_rows(path: Path) -> list[Row]:
             raise ImportProblems([f"cannot read {path.name} as a spreadsheet: {exc}"]) from None
         try:
             sheet = book.worksheets[0]
-            table = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            table = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         finally:
             book.close()
     else:
@@ -81,6 +81,17 @@ def read_rows(path: Path) -> list[Row]:
             raise ImportProblems([f"cannot read {path.name}: save it as UTF-8 CSV"])
         table = [list(r) for r in csv.reader(io.StringIO(content))]
     return rows_of(table)
+
+
+def _cell(value: object) -> str:
+    """A spreadsheet cell as text. A phone typed into a number cell lost its leading 0
+    (0891110003 → 891110003): 8 or 9 digits get it back; a seat code like 50 stays 50."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+        digits = str(int(value))
+        return "0" + digits if len(digits) in (8, 9) else digits
+    return str(value)
 
 
 def rows_of(table: list[list[str]]) -> list[Row]:
