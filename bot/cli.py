@@ -491,18 +491,17 @@ def delegates_check() -> None:
             counts = waiting.setdefault((scope.kind, scope.code), {"nominated": 0, "invited": 0})
             if holder.state in counts:
                 counts[holder.state] += 1
-    click.echo(f"{'kind':<8} {'code':<14} {'name':<28} {'seats':>7}  {'nominated':>9} {'invited':>7}")
     for row in rows:
         mark = "ok" if row.filled == row.required else ("MISSING" if row.filled < row.required else "OVER")
         more = waiting.get((row.kind, row.code), {"nominated": 0, "invited": 0})
-        click.echo(f"{row.kind.value:<8} {row.code:<14} {row.name:<28} {row.filled:>3}/{row.required:<3}  "
-                   f"{more['nominated']:>9} {more['invited']:>7}  {mark}")
+        extra = f"  (nominated {more['nominated']}, invited {more['invited']})" if any(more.values()) else ""
+        click.echo(f"{row.kind.value:<8} {row.code:<12} {row.name:<28} {row.filled}/{row.required}  {mark}{extra}")
     filled = sum(min(r.filled, r.required) for r in rows)
     required = sum(r.required for r in rows)
     nominated = sum(c["nominated"] for c in waiting.values())
     invited = sum(c["invited"] for c in waiting.values())
-    click.echo(f"seats confirmed: {filled}/{required}; nominated, waiting for confirmation: {nominated}; "
-               f"invited, waiting for registration: {invited}")
+    click.echo(f"seats filled: {filled}/{required} confirmed; {nominated} nominated, waiting for the secretariat; "
+               f"{invited} invited, waiting to register")
     for member_id, seats in sorted(doubles.items()):
         click.echo(f"member {member_id} ({names.get(member_id, '?')}) holds {len(seats)} seats: "
                    f"{', '.join(seats)} (one vote)")

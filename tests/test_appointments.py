@@ -255,3 +255,33 @@ def test_members_registered_before_the_invitation_are_appointed_directly(db, fro
     assert db.scalar(select(Invitation.id)) is None
     assert db.scalars(select(RoleGrant.scope_code).where(RoleGrant.member_id == member.id)).all() == ["north"]
     assert member_of(db, uid) is not None and isinstance(member, Member)
+
+
+def test_assembly_screen_lists_every_open_or_upcoming_session(chat, db, frozen_now):
+    from datetime import date
+
+    from bot import assembly as rules
+    from bot.models import AgendaItem, AssemblySession, ItemStatus
+
+    secretariat = staff(chat, db, SEC, Role.SECRETARIAT, "national", name="เลขา กลาง")
+    today = date(2026, 11, 18)
+    past = AssemblySession(name="สมัชชาปีที่แล้ว", held_on=date(2025, 11, 1), place="ขอนแก่น")
+    now_on = AssemblySession(name="สมัชชาสมัยสามัญ", held_on=today, place="กรุงเทพฯ")
+    later = AssemblySession(name="สมัชชาวิสามัญ", held_on=date(2027, 1, 15), place="เชียงใหม่")
+    db.add_all([past, now_on, later])
+    for session, n in ((past, 1), (now_on, 8), (later, 6)):
+        start = frozen_now + timedelta(days=-400 if session is past else 1)
+        for i in range(n):
+            db.add(AgendaItem(session=session, position=i + 1, title=f"{session.name} วาระ {i + 1}",
+                              status=ItemStatus.CLOSED if session is past else ItemStatus.SCHEDULED,
+                              opens_at=start, closes_at=start + timedelta(days=1),
+                              token=rules.new_token(), secret=False, allow_change=True,
+                              abstain_index=rules.DEFAULT_ABSTAIN))
+    db.commit()
+    secretariat.say("สมัชชา")
+    text = secretariat.last_text()
+    assert "สมัชชาสมัยสามัญ" in text and "สมัชชาวิสามัญ" in text and "สมัชชาปีที่แล้ว วาระ" not in text
+    assert "แสดงวาระ 12 จาก 14 วาระ" in text
+    carousel = secretariat.replies()[-1]
+    assert len(carousel["contents"]["contents"]) == 12
+    assert "สมัชชาวิสามัญ วาระ 4" in text  # items of the later session are on the screen too

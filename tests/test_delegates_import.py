@@ -58,8 +58,11 @@ def test_312_seats_import_once_and_again_changes_nothing(cli, db, tmp_path, froz
     assert db.scalar(select(func.count()).select_from(AuditEntry)) == 312
 
     check = cli("delegates", "check")
-    assert f"seats confirmed: {SEATED}/315; nominated, waiting for confirmation: 0; " \
-           f"invited, waiting for registration: {312 - SEATED}" in check.output
+    assert f"seats filled: {SEATED}/315 confirmed; 0 nominated, waiting for the secretariat; " \
+           f"{312 - SEATED} invited, waiting to register" in check.output
+    chiang_mai = check.output.split("province 50")[1].splitlines()[0]
+    assert chiang_mai.endswith("0/3  MISSING  (nominated 0, invited 3)")
+    assert check.output.split("province 10")[1].splitlines()[0].endswith("3/3  ok")
 
 
 def test_problems_are_all_listed_and_nothing_is_saved(cli, db, tmp_path, frozen_now):
