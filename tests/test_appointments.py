@@ -285,3 +285,49 @@ def test_assembly_screen_lists_every_open_or_upcoming_session(chat, db, frozen_n
     carousel = secretariat.replies()[-1]
     assert len(carousel["contents"]["contents"]) == 12
     assert "สมัชชาวิสามัญ วาระ 4" in text  # items of the later session are on the screen too
+
+
+def test_thai_aware_search_finds_partial_names_titles_typos_and_any_phone_format(db, frozen_now, chat):
+    secretariat_member = registered(db, SEC, "เลขา กลาง", "0812345670")
+    from bot.roles import grant
+
+    grant(db, secretariat_member, Role.SECRETARIAT, "national")
+    db.commit()
+    boonmee = registered(db, "U" + "3" * 32, "บุญมี ศรีสุข", "0891110001")
+    registered(db, "U" + "4" * 32, "มานพ ทองดี", "0891110003", province="40")
+
+    def find(text):
+        return [m.full_name for m in appointments.find_people(db, secretariat_member, text)]
+
+    assert find("ศรีสุข") == ["บุญมี ศรีสุข"]  # a part of the name, the family name too
+    assert find("คุณบุญมี") == ["บุญมี ศรีสุข"]  # a polite title is not part of the name
+    assert find("บุญมิ ศรีสุก") == ["บุญมี ศรีสุข"]  # misspelt vowels and final consonant
+    assert find("+66 89 111 0001") == find("๐๘๙๑๑๑๐๐๐๑") == ["บุญมี ศรีสุข"]
+    assert find("สมหมาย") == []
+    # A coordinator of Chiang Mai never finds someone in Khon Kaen, by name or by phone.
+    coordinator = registered(db, COORD, "ผู้ประสาน ขบวนดี", "0812345671")
+    grant(db, coordinator, Role.COORDINATOR, "province:50")
+    db.commit()
+    assert appointments.find_people(db, coordinator, "0891110003") == []
+    assert [m.id for m in appointments.find_people(db, coordinator, "บุญ")] == [boonmee.id]
+
+
+def test_erasing_an_invited_member_keeps_the_record_and_drops_their_phone(chat, db, frozen_now):
+    from bot.erasure import erase_member
+
+    secretariat = staff(chat, db, SEC, Role.SECRETARIAT, "national", name="เลขา กลาง")
+    uid, name, phone = CHIANG_MAI_PEOPLE[0]
+    appointments.appoint(db, member_of(db, SEC), role=Role.COORDINATOR, scope=Scope.parse("province:50"),
+                         via=AuditVia.CHAT, now=frozen_now, phone=phone, name=name)
+    db.commit()
+    member = registered(db, uid, name, phone)
+    assert appointments.on_registered(db, member, now=frozen_now)  # the person and the inviter are told
+    db.commit()
+    assert grants_of(db, uid) == [(Role.COORDINATOR, "province:50")]
+    erase_member(db, member_of(db, uid), frozen_now)
+    db.commit()
+    assert db.scalar(select(Invitation.phone)) != phone and db.scalar(select(Invitation.name)) != name
+    secretariat.say("ประวัติการแต่งตั้ง")
+    text = secretariat.last_text()
+    assert "สมาชิกที่ลบข้อมูลแล้ว รับคำเชิญของ เลขา กลาง เป็นผู้ประสานงาน" in text and name not in text
+    assert "เลขา กลาง เชิญผู้ที่ยังไม่ลงทะเบียนเป็นผู้ประสานงาน" in text and "089-111-0001" not in text
