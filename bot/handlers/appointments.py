@@ -324,7 +324,12 @@ def _save_appointment(ctx: Context, answers: dict[str, Any]) -> list[Message]:
             ui.Chip(_("common.cancel"), postback.encode(c="cancel"), display=_("common.cancel"))] if keep else None)
     ctx.after_commit += outcome.outbox
     where, what = _where(ctx, scope), role_name(role)
-    name = outcome.member.full_name or outcome.member.display_name if outcome.member else None
+    name = None
+    if outcome.member is not None:
+        # Appointed by phone, someone registered outside the asker's area: named by the phone they
+        # typed, not by a name their search would not have shown them.
+        name = (outcome.member.full_name or outcome.member.display_name if _in_reach(ctx, outcome.member)
+                else thai.format_phone(phone or ""))
     if outcome.done is Done.INVITED:
         inv = outcome.invitation
         assert inv is not None
