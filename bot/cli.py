@@ -530,8 +530,8 @@ def delegates_import(file: Path) -> None:
             report = delegate_import.import_delegates(session, rows, now=now)
     except delegate_import.ImportProblems as exc:
         raise click.ClickException("nothing imported:\n" + "\n".join(exc.problems)) from None
-    if report.outbox:
-        services.sender.deliver(now=utcnow())
+    for start in range(0, len(report.outbox), 50):  # the seated are told now; the worker retries any failure
+        services.sender.deliver(ids=report.outbox[start:start + 50], limit=50, now=utcnow())
     click.echo(f"{len(rows)} row(s): {report.seated} seated, {report.invited} invited, {report.unchanged} unchanged")
 
 

@@ -33,7 +33,7 @@ def write_csv(path, rows, header=("name", "phone", "seat")):
     return path
 
 
-def test_312_seats_import_once_and_again_changes_nothing(cli, db, tmp_path, frozen_now):
+def test_312_seats_import_once_and_again_changes_nothing(cli, db, tmp_path, frozen_now, emulator):
     seats = seat_codes(db)[:312]
     rows = [(f"ผู้แทน ลำดับ{i}", f"089{1000000 + i}", seat) for i, seat in enumerate(seats)]
     for i in range(SEATED):
@@ -50,9 +50,14 @@ def test_312_seats_import_once_and_again_changes_nothing(cli, db, tmp_path, froz
     assert (invitation.name, f"{invitation.scope_kind.value}:{invitation.scope_code}", invitation.confirmed) == (
         rows[100][0], seats[100], True)
     assert db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.via == AuditVia.IMPORT)) == 312
+    # Each seated member was told once, with what a delegate does now.
+    for i in range(SEATED):
+        told = emulator.messages_for("U" + f"{i:032d}")
+        assert len(told) == 1 and "ผู้แทนสมัชชา" in told[0]["altText"]
 
     again = cli("delegates", "import", str(path))
     assert "0 seated, 0 invited, 312 unchanged" in again.output
+    assert len(emulator.messages_for("U" + "0" * 32)) == 1  # nobody is told twice
     db.rollback()
     assert db.scalar(select(func.count()).select_from(Invitation)) == 312 - SEATED
     assert db.scalar(select(func.count()).select_from(AuditEntry)) == 312
