@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from sqlalchemy import select
 
 from bot import appointments
@@ -339,3 +341,41 @@ def test_erasing_an_invited_member_keeps_the_record_and_drops_their_phone(chat, 
     text = secretariat.last_text()
     assert "สมาชิกที่ลบข้อมูลแล้ว รับคำเชิญของ เลขา กลาง เป็นผู้ประสานงาน" in text and name not in text
     assert "เลขา กลาง เชิญผู้ที่ยังไม่ลงทะเบียนเป็นผู้ประสานงาน" in text and "089-111-0001" not in text
+
+
+def test_removal_follows_the_table_nominations_and_confirmed_seats(db, frozen_now, chat):
+    from bot.models import OutboxMessage
+    from bot.roles import grant
+
+    coordinator = registered(db, COORD, "ผู้ประสาน ขบวนดี", "0812345671")
+    grant(db, coordinator, Role.COORDINATOR, "province:50")
+    secretariat = registered(db, SEC, "เลขา กลาง", "0812345670")
+    grant(db, secretariat, Role.SECRETARIAT, "national")
+    uid, name, phone = CHIANG_MAI_PEOPLE[0]
+    delegate = registered(db, uid, name, phone, locale="en")
+    db.commit()
+    seat = Scope.parse("province:50")
+    nominated = appointments.appoint(db, coordinator, role=Role.DELEGATE, scope=seat, via=AuditVia.CHAT,
+                                     now=frozen_now, member=delegate)
+    assert nominated.done is appointments.Done.NOMINATED
+    # The push speaks the appointee's language.
+    pushed = db.get(OutboxMessage, nominated.outbox[0])
+    assert "nominated as an assembly delegate" in pushed.messages[0]["altText"]
+    # The coordinator may withdraw their nomination; once confirmed, only the national office removes it.
+    assert [h.token[0] for h in appointments.removable(db, coordinator, delegate)] == ["n"]
+    appointments.confirm(db, secretariat, db.scalar(select(SeatNomination)), via=AuditVia.CHAT, now=frozen_now)
+    assert appointments.removable(db, coordinator, delegate) == []
+    held = appointments.removable(db, secretariat, delegate)
+    assert [(h.role, str(h.scope)) for h in held] == [(Role.DELEGATE, "province:50")]
+    appointments.remove(db, secretariat, delegate, held[0].token, via=AuditVia.CHAT, now=frozen_now)
+    assert db.scalar(select(SeatNomination.id)) is None and delegate.roles == []
+    # Nobody appoints themselves, and a coordinator never outside their scope or above their role.
+    for role, where, why in ((Role.LEADER, "province:50", appointments.Why.SELF),
+                             (Role.LEADER, "province:40", appointments.Why.NOT_ALLOWED),
+                             (Role.SECRETARIAT, "province:50", appointments.Why.NOT_ALLOWED),
+                             (Role.LEADER, "region:north", appointments.Why.WRONG_KIND)):
+        target = coordinator if why is appointments.Why.SELF else delegate
+        with pytest.raises(appointments.Refused) as refused:
+            appointments.appoint(db, coordinator, role=role, scope=Scope.parse(where), via=AuditVia.CHAT,
+                                 now=frozen_now, member=target)
+        assert refused.value.why is why, (role, where)
