@@ -386,6 +386,21 @@ def appoint(session: Session, actor: Member | None, *, role: Role, scope: Scope,
     return _grant(session, actor, member, role, scope, via=via, now=now)
 
 
+def operator_grant(session: Session, member: Member, role: Role, scope: Scope, *, via: AuditVia,
+                   now: datetime) -> bool:
+    """An operator at the server gives a role as asked (`khabuan grant`, the simulator): no table
+    and no seat limit (an over-full area shows in `khabuan delegates check`), no push; audited.
+    Returns False when the member already had it."""
+    if session.scalar(select(RoleGrant.id).where(
+            RoleGrant.member_id == member.id, RoleGrant.role == role, RoleGrant.scope_kind == scope.kind,
+            RoleGrant.scope_code == scope.code)) is not None:
+        return False
+    roles.grant(session, member, role, str(scope))
+    session.flush()
+    audit.record(session, action=AuditAction.GRANT, via=via, now=now, subject=member, role=role, scope=scope)
+    return True
+
+
 def _grant(session: Session, actor: Member | None, member: Member, role: Role, scope: Scope, *,
            via: AuditVia, now: datetime, details: dict | None = None, tell: bool = True) -> Outcome:
     exists = session.scalar(select(RoleGrant.id).where(

@@ -117,13 +117,9 @@ def grant(line_user_id: str, role: str, scope: str) -> None:
             where = roles.resolve(session, scope)
         except roles.ScopeError as exc:
             raise click.ClickException(str(exc)) from None
-        existing = [g for g in member.roles if g.role is Role(role) and g.scope == str(where)]
-        if existing:
+        if not appointments.operator_grant(session, member, Role(role), where, via=AuditVia.CLI, now=utcnow()):
             click.echo(f"member {member.id} already has {role} ({where})")
             return
-        roles.grant(session, member, Role(role), str(where))
-        audit.record(session, action=AuditAction.GRANT, via=AuditVia.CLI, now=utcnow(), subject=member,
-                     role=Role(role), scope=where)
         click.echo(f"granted {role} ({where}) to member {member.id}")
 
 
