@@ -379,3 +379,23 @@ def test_removal_follows_the_table_nominations_and_confirmed_seats(db, frozen_no
             appointments.appoint(db, coordinator, role=role, scope=Scope.parse(where), via=AuditVia.CHAT,
                                  now=frozen_now, member=target)
         assert refused.value.why is why, (role, where)
+
+
+def test_housekeeping_forgets_closed_invitations_phones_after_a_month(services, db, frozen_now, chat):
+    from bot.housekeeping import prune
+
+    staff(chat, db, SEC, Role.SECRETARIAT, "national", name="เลขา กลาง")
+    actor = member_of(db, SEC)
+    made = {}
+    for label, days_ago, phone in (("expired long ago", 61, "0894440001"), ("expired lately", 40, "0894440002"),
+                                   ("open", 1, "0894440003")):
+        made[label] = appointments.appoint(db, actor, role=Role.LEADER, scope=Scope.parse("province:50"),
+                                           via=AuditVia.CHAT, now=frozen_now - timedelta(days=days_ago),
+                                           phone=phone, name=f"ชื่อ {label}").invitation.id
+    db.commit()
+    prune(services, frozen_now)
+    db.rollback()
+    phones = dict(db.execute(select(Invitation.id, Invitation.phone)).all())
+    # Expired 31 days ago: forgotten. Expired 10 days ago, and the open one: kept (still needed).
+    assert phones == {made["expired long ago"]: None, made["expired lately"]: "0894440002",
+                      made["open"]: "0894440003"}
