@@ -15,7 +15,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ from .i18n import N_, _, use_locale
 from .models.assembly import FEWER, HIDDEN, MAX_OPTION_LABEL, MAX_OPTIONS, SMALL, Cell, Outcome
 from .models import (
     AgendaItem,
+    AssemblySession,
     Ballot,
     DecisionRule,
     ItemStatus,
@@ -606,6 +607,20 @@ def _refusal(item: AgendaItem, now: datetime) -> Cast | None:
     if item.status is not ItemStatus.OPEN:
         return Cast.NOT_OPEN
     return None
+
+
+def current_sessions(session: Session, today: date) -> list[AssemblySession]:
+    """Sessions still to come or with an item open or scheduled, soonest first (the secretariat's
+    screen). With none, the newest session, so its results stay one tap away."""
+    live = select(AgendaItem.session_id).where(AgendaItem.status.in_((ItemStatus.OPEN, ItemStatus.SCHEDULED)))
+    found = list(session.scalars(select(AssemblySession).where(
+        (AssemblySession.held_on >= today) | AssemblySession.id.in_(live))
+        .order_by(AssemblySession.held_on, AssemblySession.id)))
+    if found:
+        return found
+    newest = session.scalar(select(AssemblySession).order_by(AssemblySession.held_on.desc(),
+                                                             AssemblySession.id.desc()))
+    return [newest] if newest is not None else []
 
 
 def unvoted_open_items(session: Session, member: Member, now: datetime) -> list[AgendaItem]:

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server, run_simple
 
 from . import agenda_import as agenda_file
-from . import assembly, migrate, roles
+from . import appointments, assembly, audit, migrate, roles
 from .app import create_app
 from .config import ConfigError, Settings
-from .models import AgendaItem, Member, Role
+from .models import AgendaItem, AuditAction, AuditVia, Member, Role
 from .seed import seed as seed_reference_data
 
 
@@ -108,15 +108,19 @@ ROLE_CHOICE = click.Choice([r.value for r in Role])
               help="national | region:<code> | group:<code> | province:<code>")
 @with_appcontext
 def grant(line_user_id: str, role: str, scope: str) -> None:
-    """Give a member a role in a scope."""
+    """Give a member a role in a scope (written to the audit log as done at the server)."""
+    from .models import utcnow
+
     with _services().session_factory() as session, session.begin():
         member = _member(session, line_user_id)
         try:
-            row = roles.grant(session, member, Role(role), scope)
+            where = roles.resolve(session, scope)
         except roles.ScopeError as exc:
             raise click.ClickException(str(exc)) from None
-        session.flush()
-        click.echo(f"granted {role} ({row.scope}) to member {member.id}")
+        if not appointments.operator_grant(session, member, Role(role), where, via=AuditVia.CLI, now=utcnow()):
+            click.echo(f"member {member.id} already has {role} ({where})")
+            return
+        click.echo(f"granted {role} ({where}) to member {member.id}")
 
 
 @main.command()
@@ -125,13 +129,21 @@ def grant(line_user_id: str, role: str, scope: str) -> None:
 @click.option("--scope", default=None, help="only this scope (default: every scope of that role)")
 @with_appcontext
 def revoke(line_user_id: str, role: str, scope: str | None) -> None:
-    """Take a role away from a member."""
+    """Take a role away from a member (written to the audit log)."""
+    from .models import utcnow
+
+    now = utcnow()
     with _services().session_factory() as session, session.begin():
         member = _member(session, line_user_id)
         try:
-            n = roles.revoke(session, member, Role(role), scope)
+            wanted = roles.resolve(session, scope) if scope is not None else None
         except roles.ScopeError as exc:
             raise click.ClickException(str(exc)) from None
+        gone = [g.scope for g in member.roles if g.role is Role(role) and (wanted is None or g.scope == str(wanted))]
+        n = roles.revoke(session, member, Role(role), scope)
+        for where in gone:
+            audit.record(session, action=AuditAction.REVOKE, via=AuditVia.CLI, now=now, subject=member,
+                         role=Role(role), scope=roles.Scope.parse(where))
         click.echo(f"revoked {n} grant(s) of {role} from member {member.id}")
 
 
@@ -473,20 +485,114 @@ def delegates() -> None:
 @delegates.command("check")
 @with_appcontext
 def delegates_check() -> None:
-    """Seats filled against the composition (3 per province, 2 per group, 5 per region)."""
+    """Seats against the composition (3 per province, 2 per group, 5 per region): confirmed,
+    nominated (waiting for the secretariat) and invited (waiting for the person to register)."""
+    from .models import utcnow
+
     with _services().session_factory() as session:
         rows, doubles, national = assembly.seat_report(session)
+        holders = appointments.seat_holders(session, utcnow())
         names = dict(session.execute(select(Member.id, func.coalesce(Member.full_name, Member.display_name,
                                                                      Member.line_user_id))).all())
+    waiting: dict[tuple, dict[str, int]] = {}
+    for scope, held in holders.items():
+        for holder in held:
+            counts = waiting.setdefault((scope.kind, scope.code), {"nominated": 0, "invited": 0})
+            if holder.state in counts:
+                counts[holder.state] += 1
     for row in rows:
         mark = "ok" if row.filled == row.required else ("MISSING" if row.filled < row.required else "OVER")
-        click.echo(f"{row.kind.value:<8} {row.code:<12} {row.name:<28} {row.filled}/{row.required}  {mark}")
+        more = waiting.get((row.kind, row.code), {"nominated": 0, "invited": 0})
+        extra = f"  (nominated {more['nominated']}, invited {more['invited']})" if any(more.values()) else ""
+        click.echo(f"{row.kind.value:<8} {row.code:<12} {row.name:<28} {row.filled}/{row.required}  {mark}{extra}")
     filled = sum(min(r.filled, r.required) for r in rows)
     required = sum(r.required for r in rows)
-    click.echo(f"seats filled: {filled}/{required}")
+    nominated = sum(c["nominated"] for c in waiting.values())
+    invited = sum(c["invited"] for c in waiting.values())
+    click.echo(f"seats filled: {filled}/{required} confirmed; {nominated} nominated, waiting for the secretariat; "
+               f"{invited} invited, waiting to register")
     for member_id, seats in sorted(doubles.items()):
         click.echo(f"member {member_id} ({names.get(member_id, '?')}) holds {len(seats)} seats: "
                    f"{', '.join(seats)} (one vote)")
     for member_id in national:
         click.echo(f"member {member_id} ({names.get(member_id, '?')}) has a national delegate grant, which is "
                    "not a seat: no vote until given a province, group or region")
+
+
+@delegates.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def delegates_import(file: Path) -> None:
+    """Seat delegates from a CSV or XLSX file (columns: name, phone, seat); all or nothing.
+
+    Registered members with the phone get their seat; the others an invitation (30 days) that
+    attaches when they register. Importing the same file again changes nothing.
+    """
+    from . import delegate_import
+    from .models import utcnow
+
+    services = _services()
+    now = utcnow()
+    try:
+        rows = delegate_import.read_rows(file)
+        with services.session_factory() as session, session.begin():
+            report = delegate_import.import_delegates(session, rows, now=now)
+    except delegate_import.ImportProblems as exc:
+        raise click.ClickException("nothing imported:\n" + "\n".join(exc.problems)) from None
+    for start in range(0, len(report.outbox), 50):  # the seated are told now; the worker retries any failure
+        services.sender.deliver(ids=report.outbox[start:start + 50], limit=50, now=utcnow())
+    click.echo(f"{len(rows)} row(s): {report.seated} seated, {report.invited} invited, {report.unchanged} unchanged")
+
+
+@main.group()
+def members() -> None:
+    """Members (personal data: shown on this terminal only, never logged)."""
+
+
+@members.command("find")
+@click.argument("text")
+@click.option("--limit", default=20, show_default=True)
+@with_appcontext
+def members_find(text: str, limit: int) -> None:
+    """Find members by LINE user id, phone, or (part of) a name: id, LINE id, name, province, roles."""
+    with _services().session_factory() as session:
+        exact = session.scalars(select(Member).where(Member.line_user_id == text.strip())).all()
+        found = list(exact) or appointments.find_people(session, None, text, limit=limit)
+        if not found:
+            click.echo("nobody found")
+            return
+        for m in found:
+            grants = ", ".join(f"{g.role.value}({g.scope})" for g in m.roles) or "-"
+            province = m.province.name_th if m.province else "-"
+            name = m.full_name or m.display_name or "-"
+            click.echo(f"{m.id:>6}  {m.line_user_id}  {name}  {province}  {grants}")
+
+
+@main.command("audit")
+@click.option("--since", "since", default=None, help="YYYY-MM-DD (Bangkok): only entries from that day on")
+@click.option("--member", "member", default=None, help="only entries by or about members matching this")
+@click.option("--limit", default=200, show_default=True)
+@with_appcontext
+def audit_log(since: str | None, member: str | None, limit: int) -> None:
+    """The audit log, newest first: who granted, revoked, nominated, confirmed or invited whom."""
+    from datetime import date, time
+
+    services = _services()
+    tz = services.settings.timezone
+    start = None
+    if since:
+        try:
+            start = datetime.combine(date.fromisoformat(since), time(0), tz)
+        except ValueError:
+            raise click.ClickException(f"--since {since!r}: use YYYY-MM-DD") from None
+    with services.session_factory() as session:
+        rows = audit.entries(session, since=start, member=member, limit=limit)
+        lines = audit.lines(rows, erased_label="(a member who has deleted their data)", personal=True)
+    if not lines:
+        click.echo("no entries")
+        return
+    for line in lines:
+        details = " ".join(f"{k}={v}" for k, v in sorted(line.details.items()))
+        click.echo(f"{_bangkok(line.at, tz)}  {line.action.value:<15} {line.via.value:<7} "
+                   f"by {line.actor or 'operator/system'}  to {line.subject or '-'}  "
+                   f"{line.role or '-'} {line.scope or '-'}  {details}".rstrip())

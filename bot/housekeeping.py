@@ -1,16 +1,15 @@
 """Daily housekeeping: forget what is no longer needed (less data kept, less personal data kept)."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import logging
-
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 
 from .db import transaction
 from .media import media_store
-from .models import OutboxMessage, OutboxStatus, ProcessedEvent, ReportPhoto
+from .models import Invitation, OutboxMessage, OutboxStatus, ProcessedEvent, ReportPhoto
 
 if TYPE_CHECKING:
     from .services import Services
@@ -28,18 +27,29 @@ UNLINKED_PHOTOS_KEPT = timedelta(days=7)
 STRAY_FILES_KEPT = timedelta(days=1)
 PHOTO_PREFIX = "reports/"
 
+# An invitation's phone and name (personal data of someone who may never have joined) are cleared a
+# month after it closed (accepted, withdrawn or expired); the row stays for the audit log's ids.
+INVITATION_KEPT = timedelta(days=30)
+
 log = logging.getLogger(__name__)
 
 
 def prune(services: Services, fire_time: datetime) -> int:
-    """Delete processed webhook ids older than a week and sent outbox rows older than a month."""
+    """Delete processed webhook ids older than a week and sent outbox rows older than a month;
+    clear the phone and name of invitations closed more than a month ago; sweep stray photos."""
     with transaction(services.session_factory) as session:
         events = session.execute(
             delete(ProcessedEvent).where(ProcessedEvent.processed_at < fire_time - EVENTS_KEPT)).rowcount
         sent = session.execute(
             delete(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT,
                                         OutboxMessage.sent_at < fire_time - SENT_KEPT)).rowcount
-    return events + sent + sweep_photos(services, fire_time)
+        cutoff = fire_time - INVITATION_KEPT
+        invitations = session.execute(
+            update(Invitation).where(or_(Invitation.phone.is_not(None), Invitation.name.is_not(None)),
+                                     or_(Invitation.accepted_at < cutoff, Invitation.withdrawn_at < cutoff,
+                                         Invitation.expires_at < cutoff))
+            .values(phone=None, name=None)).rowcount
+    return events + sent + invitations + sweep_photos(services, fire_time)
 
 
 def sweep_photos(services: Services, fire_time: datetime) -> int:
@@ -70,4 +80,5 @@ def register_jobs(registry: JobRegistry) -> None:
     from .jobs import JobSpec
 
     registry.add(JobSpec("housekeeping", prune, {"hour": 3, "minute": 30},
-                         "delete processed webhook ids > 7 days, sent outbox rows > 30 days, photos of no report > 7 days"))
+                         "delete processed webhook ids > 7 days, sent outbox rows > 30 days, photos of no report > 7 days; "
+                         "forget the phone and name of invitations closed > 30 days"))

@@ -32,6 +32,8 @@ ENTRIES: dict[str, Entry] = {entry.command: entry for entry in (
     Entry("pending_orgs", N_("menu.pending_orgs"), N_("help.pending_orgs")),
     Entry("new_meeting", N_("menu.new_meeting"), N_("help.new_meeting")),
     Entry("assembly", N_("menu.assembly"), N_("help.assembly")),
+    Entry("appoint", N_("menu.appoint"), N_("help.appoint")),
+    Entry("seat_nominations", N_("menu.seat_nominations"), N_("help.seat_nominations")),
     Entry("language", N_("menu.language"), N_("help.language")),
 )}
 

@@ -55,6 +55,8 @@ data                    fields                                 meaning
 ``a=mtg.sched``         ``id`` id (meeting notice)             organizer schedules it (datetime picker)
 ``a=mtg.cancel``        ``id`` id (meeting notice)             organizer cancels it
 ``a=mtg.move``          ``id`` id (meeting notice)             organizer moves it (datetime picker)
+``a=seat.confirm``      ``id`` id (seat nomination)            the national office confirms a seat
+``a=invite.withdraw``   ``id`` id (invitation)                 withdraw an open invitation
 ``a=gbind``             ``s`` scope (national or               group chat: bind to this scope
                         region|group|province:<code>)
 ``a=gset``              ``k`` one of daily, weekly, results,   group chat: toggle a digest / language
@@ -162,6 +164,8 @@ ACTIONS: dict[str, dict[str, Field]] = {
     "mtg.sched": _id(),
     "mtg.cancel": _id(),
     "mtg.move": _id(),
+    "seat.confirm": _id(),
+    "invite.withdraw": _id(),
     "gbind": {"s": Field(pattern(_SCOPE))},
     "gset": {"k": Field(one_of("daily", "weekly", "results", "cert", "lang"))},
 }

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from .models import Member, Province, Role, RoleGrant
 from .scopes import Scope, ScopeError, contains, resolve
 
-__all__ = ["ScopeError", "grant", "has_role", "members_covering", "revoke"]
+__all__ = ["Scope", "ScopeError", "grant", "has_role", "members_covering", "resolve", "revoke"]
 
 
 def has_role(member: Member | None, roles: tuple[Role, ...] | Role, province: Province | None = None) -> bool:

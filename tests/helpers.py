@@ -185,3 +185,23 @@ class Journey:
     # ---- reading ---------------------------------------------------------------------
     def __getattr__(self, name):
         return getattr(self.user, name)  # last_text, chips, sees, replies...
+
+
+def registered(db, user_id: str, name: str, phone: str, province: str = "50", *, locale: str = "th") -> Member:
+    """A registered member with their own name and phone (committed), for search and seats."""
+    member = Member(line_user_id=user_id, locale=locale, active=True, display_name=name.split()[0],
+                    full_name=name, phone=phone,
+                    province=db.scalar(select(Province).where(Province.code == province)),
+                    consent_at=datetime.now(timezone.utc), registered_at=datetime.now(timezone.utc))
+    db.add(member)
+    db.commit()
+    return member
+
+
+def staff(chat, db, user_id: str, role: Role, scope: str, name: str = "ผู้ประสาน ขบวนดี",
+          phone: str = "0812345678", province: str = "50"):
+    """A registered member holding `role` in `scope`, as a chat user."""
+    member = registered(db, user_id, name, phone, province)
+    grant(db, member, role, scope)
+    db.commit()
+    return chat.user(user_id)

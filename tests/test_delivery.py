@@ -517,6 +517,7 @@ def test_quota_short_low_priority_waits_high_goes_and_secretariat_told_once(
     assert (stats.delivered, stats.held) == (3, 1)
     for n in (20, 21, 22):
         assert texts(emulator, user(n)) == ["เปิดลงคะแนน"]
+    assert all(row(services, i).status is OutboxStatus.SENT for i in ballots)
     waiting = row(services, reminder[0])
     assert waiting.status is OutboxStatus.PENDING and waiting.attempts == 0
     assert waiting.last_error == "waiting for quota" and waiting.next_attempt_at == now + QUOTA_WAIT

@@ -192,20 +192,28 @@ def item_card(ctx: Context, item: AgendaItem) -> FlexMessage:
 
 
 def assembly_overview(ctx: Context, inp: Input) -> list[Message]:
-    session = ctx.session.scalar(select(AssemblySession).order_by(AssemblySession.held_on.desc(),
-                                                                  AssemblySession.id.desc()))
+    """Every open or upcoming session and its items (as many item cards as a carousel holds)."""
+    sessions = assembly.current_sessions(ctx.session, ctx.today)
     chips = [ui.Chip(_("vote.new_session"), postback.encode(cmd="assembly_new_session")),
              ui.Chip(_("vote.new_item"), postback.encode(cmd="assembly_new_item")),
              ui.Chip(_("vote.results_chip"), postback.encode(cmd="vote_results")),
              ui.Chip(_("menu.help"), postback.encode(cmd="help"))]
-    if session is None:
+    if not sessions:
         return [ui.text(_("vote.no_session"), chips)]
-    items = [i for i in session.items if i.status is not ItemStatus.WITHDRAWN][:MAX_CARDS]
-    intro = _("vote.session_intro", name=session.name,
-              date=thai.format_date(session.held_on, ctx.locale), place=session.place, n=len(session.items))
+    intros = [_("vote.session_intro", name=s.name, date=thai.format_date(s.held_on, ctx.locale), place=s.place,
+                n=len([i for i in s.items if i.status is not ItemStatus.WITHDRAWN])) for s in sessions]
+    # Open items first, then those waiting to open, then closed ones: what needs acting on leads.
+    order = {ItemStatus.OPEN: 0, ItemStatus.SCHEDULED: 1, ItemStatus.CLOSED: 2}
+    items = sorted((i for s in sessions for i in s.items if i.status is not ItemStatus.WITHDRAWN),
+                   key=lambda i: order[i.status])
+    intro = "\n\n".join(intros)
+    if len(sessions) > 1:
+        intro = _("vote.sessions_intro", n=len(sessions)) + "\n\n" + intro
     if not items:
         return [ui.text(intro, chips)]
-    message, _shown = ui.carousel(intro, [item_card(ctx, item).contents for item in items])
+    message, shown = ui.carousel(intro, [item_card(ctx, item).contents for item in items])
+    if shown < len(items):
+        intro += "\n\n" + _("vote.items_shown", shown=shown, total=len(items))
     return [ui.text(intro), ui.with_chips(message, chips)]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from linebot.v3.messaging import Message
 from sqlalchemy import exists, select
 
-from .. import menus, postback, thai, ui
+from .. import appointments, menus, postback, thai, ui
 from ..assembly import is_assembly_secretariat
 from ..context import Context, Input
 from ..config import SUPPORTED_LOCALES
@@ -33,6 +33,10 @@ def menu_commands(ctx: Context) -> list[str]:
     commands += ["register_org", "my_info", "meetings"]
     if has_role(member, (Role.COORDINATOR, Role.SECRETARIAT)):
         commands += ["pending_orgs", "new_meeting"]
+    if appointments.is_appointer(member):
+        commands.append("appoint")
+    if appointments.is_national_office(member):
+        commands.append("seat_nominations")
     if has_role(member, Role.DELEGATE):
         commands.append("my_ballots")
     if is_assembly_secretariat(member):

@@ -6,7 +6,7 @@ from typing import Any
 from linebot.v3.messaging import Message
 from sqlalchemy import select
 
-from .. import postback, thai, ui
+from .. import appointments, postback, thai, ui
 from ..context import Context, Input
 from ..flows.engine import Flow
 from ..flows.steps import Choice, Phone, Text
@@ -33,6 +33,8 @@ def _save_registration(ctx: Context, answers: dict[str, Any]) -> list[Message]:
             RoleGrant.member_id == member.id, RoleGrant.role == Role.LEADER)):
         ctx.session.add(RoleGrant(member=member, role=Role.LEADER, scope_kind=ScopeKind.PROVINCE,
                                   scope_code=province.code))
+    # Invitations waiting for this phone (or whose code they typed) attach now; both told by push.
+    ctx.after_commit += appointments.on_registered(ctx.session, member, now=ctx.now)
     key = N_("register.done") if first_time else N_("register.updated")
     return [ui.text(_(key, name=thai.given_name(member.full_name)), menu_chips(ctx))]
 

@@ -1,5 +1,6 @@
 """All models, importable from one place (Alembic autogenerate needs them all loaded)."""
 from .assembly import AgendaItem, AssemblySession, Ballot, DecisionRule, ItemStatus, Vote, VoteChange
+from .appointments import Invitation, SeatNomination
 from .audit import AuditAction, AuditEntry, AuditVia
 from .base import Base, UTCDateTime, happening_at, utcnow
 from .conversation import ConversationState, ProcessedEvent
@@ -13,6 +14,7 @@ from .reports import ActivityReport, ActivityType, BudgetSource, MemberPreferenc
 
 __all__ = [
     "AgendaItem", "AssemblySession", "Ballot", "DecisionRule", "ItemStatus", "Vote", "VoteChange",
+    "Invitation", "SeatNomination",
     "AuditAction", "AuditEntry", "AuditVia",
     "Base", "UTCDateTime", "happening_at", "utcnow",
     "ConversationState", "ProcessedEvent",

@@ -21,12 +21,12 @@ from flask import Blueprint, Flask, abort, current_app, jsonify, render_template
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from .. import appointments
 from ..emulator import LineEmulator
 from ..emulator import events as ev
 from ..i18n import _, use_locale
 from ..line import LineApiError
-from ..models import Member, Province, Region, Role, utcnow
-from ..roles import grant
+from ..models import AuditVia, Member, Province, Region, Role, utcnow
 from ..scopes import ScopeError, resolve
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates",
@@ -193,7 +193,8 @@ def _grant(user_id: str, role: Role, scope: str) -> None:
         if member is None:
             abort(409, "the persona has not added the bot yet")
         try:
-            grant(session, member, role, scope)
+            appointments.operator_grant(session, member, role, resolve(session, scope), via=AuditVia.CLI,
+                                        now=utcnow())
         except ScopeError as exc:
             abort(400, str(exc))
 
