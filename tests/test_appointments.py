@@ -172,7 +172,6 @@ def test_invitation_code_typed_before_registering(chat, db, frozen_now):
     newcomer.say("ใหม่ มาแล้ว")
     newcomer.say("0893334444")
     newcomer.say("เชียงใหม่")
-    newcomer.tap("ภาษาไทย")
     newcomer.tap("บันทึก")
     assert (Role.LEADER, "province:50") in grants_of(db, NEWCOMER)
     assert db.scalar(select(Invitation.accepted_at)) is not None
