@@ -291,5 +291,5 @@ def test_render_serializes_each_bubble_once(monkeypatch):
         message = render(d, weekly=False, locale="th")
     bubbles = message.contents.contents
     assert len(bubbles) == 6  # it fits at the first try: every province shown
-    assert sum(1 for node in measured if getattr(node, "type", None) == "bubble") == len(bubbles)
+    assert sum(1 for node in measured if isinstance(node, dict) and node.get("type") == "bubble") == len(bubbles)
     assert real(message.contents) <= ui.CAROUSEL_BYTES
