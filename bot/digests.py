@@ -234,12 +234,16 @@ def _from_rollups(session: Session, scope: Scope, period: tuple[date, date]):  #
     by_issue = [(None if iid == NO_ISSUE else iid, n, people) for iid, n, people in session.execute(
         select(R.issue_id, func.sum(R.reports), func.sum(R.participants))
         .where(in_period).group_by(R.issue_id).having(func.sum(R.reports) > 0))]
-    org_days = and_(O.day >= period[0], O.day < period[1], O.reports > 0)
+    one_day = period[1] - period[0] == timedelta(days=1)
+    # One day: the day's rows by the (day, reports) index, a plain subquery (PostgreSQL inlines it
+    # in both places _top uses it, so the TOP_ORGS-th count is read off the index). Several days:
+    # summed per organization once, in a CTE.
+    org_days = and_(O.day == period[0] if one_day else and_(O.day >= period[0], O.day < period[1]), O.reports > 0)
     if not scope.is_national:
         org_days = and_(org_days, O.organization_id.in_(
             select(Organization.id).where(in_scope(Organization.province_id, scope))))
-    if period[1] - period[0] == timedelta(days=1):  # one day: one row per organization, by the index
-        counts = select(O.organization_id.label("org_id"), O.reports.label("n")).where(org_days).cte("org_counts")
+    if one_day:
+        counts = select(O.organization_id.label("org_id"), O.reports.label("n")).where(org_days).subquery("org_counts")
     else:
         counts = (select(O.organization_id.label("org_id"), func.sum(O.reports).label("n")).where(org_days)
                   .group_by(O.organization_id).cte("org_counts"))
