@@ -9,7 +9,9 @@ What it does, end to end, like production:
 - gunicorn serving bot.app:create_app() (gthread workers), as in the Procfile;
 - N delegates with seats, one secret agenda item opened (ballots queued in the outbox);
 - every delegate taps a ballot button: a signed webhook POST per vote, `--concurrency` at a time,
-  plus `--duplicates` of them sent twice (LINE redelivery: same webhookEventId).
+  plus `--duplicates` of them sent twice (LINE redelivery: same webhookEventId). The item cannot be
+  changed once voted (the default), so the tap sent is the confirming one (x=1): the question
+  before it reads and writes nothing a vote depends on.
 Prints votes per second, p50/p99 webhook latency, and whether the tally equals the ground truth.
 No assertion on speed: the figures depend on the machine. Exit status 1 if the tally is wrong.
 """
@@ -150,6 +152,7 @@ def main() -> int:
     prepare_database(args.database_url)
     emulator = LineEmulator(access_token=TOKEN, strict=True)
     emulator.quota_limit = None
+    emulator.reply_token_ttl = 3600  # every token is issued before the run, which lasts minutes
     emulator.start()
     token, user_ids = arrange(args.database_url, args.delegates, "Asia/Bangkok")
     rng = random.Random(2569)
@@ -165,7 +168,7 @@ def main() -> int:
 
     bodies: list[bytes] = []
     for uid, option in truth.items():
-        event = ev.postback_event(uid, f"a=vote&b={token}&o={option}", emulator.issue_reply_token(uid))
+        event = ev.postback_event(uid, f"a=vote&b={token}&o={option}&x=1", emulator.issue_reply_token(uid))
         bodies.append(ev.encode_body(ev.callback_body([event])))
         if rng.random() < args.duplicates:
             again = ev.redeliver(event)
