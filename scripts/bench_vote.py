@@ -60,6 +60,24 @@ SECRET = "bench-channel-secret"
 TOKEN = "bench-access-token"
 
 
+def server_cpu_seconds(master: int) -> float:
+    """User+system CPU seconds so far of gunicorn's master and its workers (the same as in
+    bench_webhook.py): CPU per vote is the figure that stays put on a machine shared with others."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        pids = [master, *map(int, Path(f"/proc/{master}/task/{master}/children").read_text().split())]
+    except OSError:
+        return 0.0
+    spent = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            spent += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return spent
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -204,10 +222,12 @@ def main() -> int:
     print(f"{len(bodies)} webhook events ({len(bodies) - len(truth)} redeliveries), "
           f"{args.concurrency} at a time …", flush=True)
     began = time.perf_counter()
+    cpu_before = server_cpu_seconds(server.pid)
     try:
         with ThreadPoolExecutor(args.concurrency) as pool:
             list(pool.map(post, bodies))
         wall = time.perf_counter() - began
+        server_cpu = server_cpu_seconds(server.pid) - cpu_before
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -225,6 +245,7 @@ def main() -> int:
     print(f"votes/s (events/s incl. redeliveries): {len(truth) / wall:,.0f} ({len(bodies) / wall:,.0f})")
     print(f"webhook latency p50 {statistics.median(ordered) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
           f"(wall {wall:.1f} s)")
+    print(f"server CPU per event: {server_cpu / len(bodies) * 1000:.1f} ms (gunicorn master and workers)")
     print(f"non-200 responses: {len(failures)}")
     ok = counts == expected and rows == len(truth) and not failures
     print(f"tally {counts} vs ground truth {expected}, {rows} vote rows: {'OK' if ok else 'MISMATCH'}")
