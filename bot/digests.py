@@ -1,7 +1,9 @@
 """Group digests: what happened in a bound group's scope, counted in SQL, drawn as a compact Flex table.
 
-Every figure is an aggregate query (COUNT/SUM … GROUP BY) over the scope's provinces, so a national
-digest over a million reports reads a few hundred aggregated rows, never the reports. Groups are read
+Every figure is an aggregate query (COUNT/SUM … GROUP BY) over the scope's provinces. The report
+figures of a national (or region, group) digest come from the daily rollups kept with every report
+write (bot/models/rollups.py), so a digest over a million reports reads a few hundred rows, never the
+reports; a province's digest counts its reports exactly. Groups are read
 by everyone in them: a digest names provinces, issues and organizations, never a person.
 
 Jobs: the daily digest (18:00) and the weekly one (Monday 08:00) go to every group bound for them,
