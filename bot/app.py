@@ -28,7 +28,9 @@ def create_app(settings: Settings | None = None, *, emulator: LineEmulator | Non
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__, instance_path=str(settings.instance_path.absolute()), instance_relative_config=True)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
-    app.extensions["khabuan"] = build_services(settings)
+    # No ping before each pooled connection is used: a webhook event retries once on a dropped
+    # connection instead (bot/webhook.py), and every event saves a round trip.
+    app.extensions["khabuan"] = build_services(settings, pre_ping=False)
     app.extensions["khabuan.dispatcher"] = Dispatcher(build_router())
     logs.configure(settings.log_format, settings.log_level)
     code_heads = migrate.heads()  # read once: the code does not change while it runs

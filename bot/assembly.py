@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from . import scopes, thai, ui
 from .cards.assembly import APPROVE, ballot_message, cell_text, option_labels, result_card
@@ -525,6 +525,9 @@ class CastResult:
     status: Cast
     item: AgendaItem | None = None
     option: int | None = None  # only for the voter's own reply
+    # Whether the voter has other open items left to vote on, when it was read with the ballot
+    # (the "next ballot" chip of the reply, without another query); None: not known.
+    more_ballots: bool | None = None
 
 
 def check_vote(session: Session, token: str, option: int, member: Member, now: datetime) -> CastResult | None:
@@ -550,8 +553,8 @@ def check_vote(session: Session, token: str, option: int, member: Member, now: d
 def cast_vote(session: Session, token: str, option: int, member: Member, now: datetime) -> CastResult:
     """Record (or change) a delegate's vote; every check is made here, none is taken from the tap.
 
-    Few statements, one lock: a first vote is SELECT item FOR SHARE, SELECT ballot, INSERT vote
-    ON CONFLICT DO NOTHING, UPDATE ballot. The unique constraint on votes.ballot_id, not a row
+    Few statements, one lock: a first vote is SELECT item FOR SHARE, SELECT ballot (with whether
+    other ballots wait, for the reply), INSERT vote ON CONFLICT DO NOTHING, UPDATE ballot. The unique constraint on votes.ballot_id, not a row
     lock, decides which of two simultaneous first taps records the vote; the other finds the
     vote and goes on as a repeat or a change (which locks the vote row it changes)."""
     if not token:
@@ -569,7 +572,13 @@ def cast_vote(session: Session, token: str, option: int, member: Member, now: da
     refused = _refusal(item, now)
     if refused is not None:
         return CastResult(refused, item)
-    ballot = session.scalar(select(Ballot).where(Ballot.item_id == item.id, Ballot.member_id == member.id))
+    # The ballot, and in the same statement whether other open items wait for this voter's vote.
+    other, other_item = aliased(Ballot), aliased(AgendaItem)
+    more = (select(other.id).join(other_item, other_item.id == other.item_id)
+            .where(other.member_id == member.id, other.item_id != item.id, other.voted_at.is_(None),
+                   other_item.status == ItemStatus.OPEN, other_item.closes_at > now).exists())
+    row = session.execute(select(Ballot, more).where(Ballot.item_id == item.id, Ballot.member_id == member.id)).first()
+    ballot, more_ballots = (row[0], bool(row[1])) if row is not None else (None, None)
     if ballot is None or not member.active or member.erased_at is not None:
         return CastResult(Cast.NOT_ELIGIBLE, item)
     if ballot.voted_at is None:
@@ -579,7 +588,7 @@ def cast_vote(session: Session, token: str, option: int, member: Member, now: da
             .returning(Vote.id)).first()
         if recorded is not None:
             ballot.voted_at = now
-            return CastResult(Cast.RECORDED, item, option)
+            return CastResult(Cast.RECORDED, item, option, more_ballots)
         # A simultaneous tap on the same ballot recorded its vote first (PostgreSQL waited for it
         # to commit): this one is a repeat or a change of that vote.
     vote = session.scalar(select(Vote).where(Vote.ballot_id == ballot.id).with_for_update()
@@ -587,7 +596,7 @@ def cast_vote(session: Session, token: str, option: int, member: Member, now: da
     if vote is None:  # voted, then the link was cut: the item closed under us
         return CastResult(Cast.CLOSED, item)
     if vote.option_index == option:
-        return CastResult(Cast.SAME, item, option)
+        return CastResult(Cast.SAME, item, option, more_ballots)
     if not item.allow_change:
         return CastResult(Cast.LOCKED, item)
     session.add(VoteChange(item_id=item.id, ballot_id=ballot.id, secret=item.secret, changed_at=now,
@@ -596,7 +605,7 @@ def cast_vote(session: Session, token: str, option: int, member: Member, now: da
     vote.option_index = option
     # Counted in SQL: the ballot row is not locked, the vote row is (changes are one at a time).
     ballot.changes = Ballot.changes + 1
-    return CastResult(Cast.CHANGED, item, option)
+    return CastResult(Cast.CHANGED, item, option, more_ballots)
 
 
 def _refusal(item: AgendaItem, now: datetime) -> Cast | None:

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pre_ping: bool = True) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
@@ -39,7 +39,10 @@ def make_engine(url: str) -> Engine:
 
         return engine
     # hide_parameters: SQL errors in logs must not carry names or phone numbers.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
+    # pre_ping: a round trip (SELECT 1) before each checkout, so a connection PostgreSQL dropped is
+    # replaced unseen. The web app turns it off (one round trip of ~7 per webhook event) and retries
+    # an event whose connection turned out dead instead (bot/webhook.py).
+    return create_engine(url, pool_pre_ping=pre_ping, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
 def recreate_schema(engine: Engine) -> None:

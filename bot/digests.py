@@ -1,7 +1,9 @@
 """Group digests: what happened in a bound group's scope, counted in SQL, drawn as a compact Flex table.
 
-Every figure is an aggregate query (COUNT/SUM … GROUP BY) over the scope's provinces, so a national
-digest over a million reports reads a few hundred aggregated rows, never the reports. Groups are read
+Every figure is an aggregate query (COUNT/SUM … GROUP BY) over the scope's provinces. The report
+figures of a national (or region, group) digest come from the daily rollups kept with every report
+write (bot/models/rollups.py), so a digest over a million reports reads a few hundred rows, never the
+reports; a province's digest counts its reports exactly. Groups are read
 by everyone in them: a digest names provinces, issues and organizations, never a person.
 
 Jobs: the daily digest (18:00) and the weekly one (Monday 08:00) go to every group bound for them,
@@ -39,6 +41,7 @@ from .models import (
     ScopeKind,
     StrategicIssue,
 )
+from .models.rollups import NO_ISSUE, ROLLUP_TZ, OrgDailyRollup, ReportDailyRollup
 from .scopes import Scope, in_scope
 
 if TYPE_CHECKING:
@@ -138,48 +141,21 @@ def compute(session: Session, kind: ScopeKind, code: str, period: tuple[date, da
             select(Organization.name, Organization.created_at).where(pending)
             .order_by(Organization.created_at, Organization.id).limit(OLDEST_PENDING))]
 
-    # Every aggregate below reads only the period's live reports, from the covering partial index
-    # ix_activity_reports_live_created (bot/models/groups.py): count(*) rather than count(id), so no
-    # column outside it is needed. The organizations are joined only for what needs them: the
-    # province of each report, and a scope narrower than the nation.
-    reported = and_(ActivityReport.created_at >= start, ActivityReport.created_at < end,
-                    ActivityReport.withdrawn_at.is_(None))
-
-    def scoped(query):  # type: ignore[no-untyped-def]
-        return query if scope.is_national else query.join(ActivityReport.organization).where(org_scope)
-
-    by_province = (
-        select(Organization.province_id, func.count(),
-               func.coalesce(func.sum(ActivityReport.participants), 0),
-               func.coalesce(func.sum(ActivityReport.budget), 0))
-        .join(ActivityReport.organization).where(reported, org_scope)
-        .group_by(Organization.province_id))
     names = {pid: (name_th, name_en) for pid, name_th, name_en in session.execute(
         select(Province.id, Province.short_th, Province.short_en))}
     pick = 1 if locale == "en" else 0
-    rows = [ProvinceLine(names[pid][pick], int(n), int(people), Decimal(str(baht)))
-            for pid, n, people, baht in session.execute(by_province)]
-    digest.provinces = sorted(rows, key=lambda p: (-p.reports, p.name))
-
     issue_name = StrategicIssue.short_en if locale == "en" else StrategicIssue.short_th
-    by_issue = scoped(
-        select(ActivityReport.issue_id, func.count(), func.coalesce(func.sum(ActivityReport.participants), 0))
-        .where(reported)).group_by(ActivityReport.issue_id)
     issue_names = {iid: name for iid, name in session.execute(select(StrategicIssue.id, issue_name))}
+    if scope.kind is ScopeKind.PROVINCE or getattr(tz, "key", None) != ROLLUP_TZ.key:
+        by_province, by_issue, top = _from_reports(session, scope, start, end)
+    else:
+        by_province, by_issue, top = _from_rollups(session, scope, period)
+    digest.provinces = sorted((ProvinceLine(names[pid][pick], int(n), int(people), Decimal(str(baht)))
+                               for pid, n, people, baht in by_province), key=lambda p: (-p.reports, p.name))
     digest.issues = sorted(
-        ((issue_names.get(iid) or _("digest.issue_none"), int(n), int(people))
-         for iid, n, people in session.execute(by_issue)), key=lambda t: (-t[1], t[0]))
-
-    # The top organizations: counted per organization, then only those counting at least as many
-    # as the TOP_ORGS-th (ties included, so the name order among equals stays exact) are joined to
-    # their names, instead of joining every organization that reported to sort them all.
-    counts = (scoped(select(ActivityReport.organization_id.label("org_id"), func.count().label("n"))
-                     .where(reported)).group_by(ActivityReport.organization_id).cte("org_counts"))
-    cutoff = select(counts.c.n).order_by(counts.c.n.desc()).offset(TOP_ORGS - 1).limit(1).scalar_subquery()
-    digest.top_orgs = [(name, int(n)) for name, n in session.execute(
-        select(Organization.name, counts.c.n).join(counts, counts.c.org_id == Organization.id)
-        .where(counts.c.n >= func.coalesce(cutoff, 0))
-        .order_by(counts.c.n.desc(), Organization.name).limit(TOP_ORGS))]
+        ((issue_names.get(iid) or _("digest.issue_none"), int(n), int(people)) for iid, n, people in by_issue),
+        key=lambda t: (-t[1], t[0]))
+    digest.top_orgs = [(name, int(n)) for name, n in top]
 
     month_start = today.replace(day=1)
     # Correlated NOT EXISTS: a province with a report stops at its first one (org index, then the
@@ -216,6 +192,76 @@ def compute(session: Session, kind: ScopeKind, code: str, period: tuple[date, da
         .outerjoin(voted, voted.c.item_id == AgendaItem.id)
         .where(AgendaItem.status == ItemStatus.OPEN).order_by(AgendaItem.closes_at).limit(OPEN_VOTES))]
     return digest
+
+
+
+def _top(session: Session, counts, org_scope=None) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    """The TOP_ORGS organizations of a (org_id, n) subquery, name order among equals.
+
+    Only those counting at least as many as the TOP_ORGS-th (ties included, so the name order among
+    equals stays exact) are joined to their names, instead of joining every organization that
+    reported to sort them all."""
+    cutoff = select(counts.c.n).order_by(counts.c.n.desc()).offset(TOP_ORGS - 1).limit(1).scalar_subquery()
+    return [(name, int(n)) for name, n in session.execute(
+        select(Organization.name, counts.c.n).join(counts, counts.c.org_id == Organization.id)
+        .where(counts.c.n >= func.coalesce(cutoff, 0))
+        .order_by(counts.c.n.desc(), Organization.name).limit(TOP_ORGS))]
+
+
+def _from_reports(session: Session, scope: Scope, start: datetime, end: datetime):  # type: ignore[no-untyped-def]
+    """Reports, participants and baht by province and by issue, and the top organizations, counted
+    exactly from the period's reports (a province's digest; reads the period's reports).
+
+    Every aggregate reads only the period's live reports, from the covering partial index
+    ix_activity_reports_live_created (bot/models/groups.py): count(*) rather than count(id), so no
+    column outside it is needed. The organizations are joined only for what needs them: the
+    province of each report, and a scope narrower than the nation."""
+    org_scope = in_scope(Organization.province_id, scope)
+    reported = and_(ActivityReport.created_at >= start, ActivityReport.created_at < end,
+                    ActivityReport.withdrawn_at.is_(None))
+
+    def scoped(query):  # type: ignore[no-untyped-def]
+        return query if scope.is_national else query.join(ActivityReport.organization).where(org_scope)
+
+    by_province = session.execute(
+        select(Organization.province_id, func.count(),
+               func.coalesce(func.sum(ActivityReport.participants), 0),
+               func.coalesce(func.sum(ActivityReport.budget), 0))
+        .join(ActivityReport.organization).where(reported, org_scope)
+        .group_by(Organization.province_id)).all()
+    by_issue = session.execute(scoped(
+        select(ActivityReport.issue_id, func.count(), func.coalesce(func.sum(ActivityReport.participants), 0))
+        .where(reported)).group_by(ActivityReport.issue_id)).all()
+    counts = (scoped(select(ActivityReport.organization_id.label("org_id"), func.count().label("n"))
+                     .where(reported)).group_by(ActivityReport.organization_id).cte("org_counts"))
+    return by_province, by_issue, _top(session, counts)
+
+
+def _from_rollups(session: Session, scope: Scope, period: tuple[date, date]):  # type: ignore[no-untyped-def]
+    """The same figures from the daily rollups (bot/models/rollups.py): a national daily digest reads
+    77 provinces × the issues, and the day's top organizations from an index, not 100,000 reports."""
+    R, O = ReportDailyRollup, OrgDailyRollup
+    in_period = and_(R.day >= period[0], R.day < period[1], in_scope(R.province_id, scope))
+    by_province = session.execute(
+        select(R.province_id, func.sum(R.reports), func.sum(R.participants), func.sum(R.budget))
+        .where(in_period).group_by(R.province_id).having(func.sum(R.reports) > 0)).all()
+    by_issue = [(None if iid == NO_ISSUE else iid, n, people) for iid, n, people in session.execute(
+        select(R.issue_id, func.sum(R.reports), func.sum(R.participants))
+        .where(in_period).group_by(R.issue_id).having(func.sum(R.reports) > 0))]
+    one_day = period[1] - period[0] == timedelta(days=1)
+    # One day: the day's rows by the (day, reports) index, a plain subquery (PostgreSQL inlines it
+    # in both places _top uses it, so the TOP_ORGS-th count is read off the index). Several days:
+    # summed per organization once, in a CTE.
+    org_days = and_(O.day == period[0] if one_day else and_(O.day >= period[0], O.day < period[1]), O.reports > 0)
+    if not scope.is_national:
+        org_days = and_(org_days, O.organization_id.in_(
+            select(Organization.id).where(in_scope(Organization.province_id, scope))))
+    if one_day:
+        counts = select(O.organization_id.label("org_id"), O.reports.label("n")).where(org_days).subquery("org_counts")
+    else:
+        counts = (select(O.organization_id.label("org_id"), func.sum(O.reports).label("n")).where(org_days)
+                  .group_by(O.organization_id).cte("org_counts"))
+    return by_province, by_issue, _top(session, counts)
 
 
 # ---- periods and sending ------------------------------------------------------------------------

@@ -36,8 +36,8 @@ class Services:
         self.sender.deliver(ids=list(outbox_ids), now=utcnow())
 
 
-def build_services(settings: Settings) -> Services:
-    engine = make_engine(settings.database_url)
+def build_services(settings: Settings, *, pre_ping: bool = True) -> Services:
+    engine = make_engine(settings.database_url, pre_ping=pre_ping)
     factory = make_session_factory(engine)
     gateway = LineGateway(settings)
     return Services(settings, engine, factory, gateway, Sender(factory, gateway, settings), media_store(settings))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, current_app, make_response, request
@@ -11,6 +12,7 @@ from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.webhook import UnknownEvent, WebhookParser
 from linebot.v3.webhooks import Event
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from werkzeug.wsgi import get_input_stream
 
 from . import metrics, postback, ui
@@ -173,31 +175,27 @@ def _handle_event(services: Services, dispatcher: Dispatcher, raw: dict[str, Any
     now = utcnow()  # the edge reads the clock once; everything this event does happens at `now`
     # The locale set while dispatching (the person's) stays in force for the apology below.
     with use_locale(services.settings.default_locale), happening_at(now):
-        try:
-            with services.session_factory() as session, session.begin():
-                # Once only, in one statement: a redelivery finds the row (or waits for the
-                # transaction still handling the first delivery) and inserts nothing.
-                if event_id and session.execute(
-                        insert_or_skip(session, ProcessedEvent, "webhook_event_id")
-                        .values(webhook_event_id=event_id, event_type=event.type, processed_at=now)
-                        .returning(ProcessedEvent.webhook_event_id)).first() is None:
-                    log.debug("duplicate event %s skipped", event_id)
-                    return [], "duplicate"
-                ctx = Context(
-                    session=session, settings=services.settings, line=line, now=now,
-                    source_type=source_type, chat_id=chat_id, reply_token=reply_token, actor_id=actor_id,
-                )
-                messages = dispatcher.dispatch(ctx, event)
-        except Exception:
-            # Nothing of this event was saved, so LINE's redelivery (or the person) can try again.
-            log.exception("event %s (%s) failed; rolled back", event_id, event.type)
-            if reply_token:
-                # Nothing can be read now (the transaction is gone), so the way forward is the
-                # menu and help, which need no data: never an apology with nothing to tap.
-                chips = [ui.Chip(_("menu.menu"), postback.encode(cmd="menu")),
-                         ui.Chip(_("menu.help"), postback.encode(cmd="help"))] if source_type == "user" else []
-                services.gateway.reply(reply_token, [ui.text(_("common.error_retry"), chips)])
-            return [], "failed"
+        for attempt in (1, 2):
+            try:
+                messages, ctx = _transaction(services, dispatcher, event, event_id, now, line, source_type,
+                                             chat_id, reply_token, actor_id)
+                break
+            except DBAPIError as exc:
+                # The web app's pool does not ping each connection before use (one round trip per
+                # event saved, bot/app.py): a connection PostgreSQL dropped (a restart, a failover)
+                # fails its first statement instead, the pool discards every connection of that
+                # age, and the event runs once more on a fresh one. Nothing of it was committed (or,
+                # if the commit went through as the connection dropped, the retry finds the event id).
+                if attempt == 1 and exc.connection_invalidated:
+                    log.warning("event %s: database connection lost; trying once more", event_id)
+                    continue
+                _apologize(services, event, event_id, reply_token, source_type)
+                return [], "failed"
+            except Exception:
+                _apologize(services, event, event_id, reply_token, source_type)
+                return [], "failed"
+        if ctx is None:  # a redelivery: skipped
+            return [], "duplicate"
 
     if messages and reply_token:
         if len(messages) > MAX_REPLY:
@@ -205,3 +203,34 @@ def _handle_event(services: Services, dispatcher: Dispatcher, raw: dict[str, Any
             messages = messages[: MAX_REPLY - 1] + messages[-1:]
         services.gateway.reply(reply_token, messages)
     return (list(ctx.after_commit) if ctx is not None else []), "handled"
+
+
+def _transaction(services: Services, dispatcher: Dispatcher, event: Event, event_id: str, now: datetime,
+                 line: Prefetched, source_type: str, chat_id: str, reply_token: str | None,
+                 actor_id: str | None) -> tuple[list, Context | None]:
+    """The event's one transaction: its id recorded once, then the dispatcher. (None context: a redelivery.)"""
+    with services.session_factory() as session, session.begin():
+        # Once only, in one statement: a redelivery finds the row (or waits for the
+        # transaction still handling the first delivery) and inserts nothing.
+        if event_id and session.execute(
+                insert_or_skip(session, ProcessedEvent, "webhook_event_id")
+                .values(webhook_event_id=event_id, event_type=event.type, processed_at=now)
+                .returning(ProcessedEvent.webhook_event_id)).first() is None:
+            log.debug("duplicate event %s skipped", event_id)
+            return [], None
+        ctx = Context(
+            session=session, settings=services.settings, line=line, now=now,
+            source_type=source_type, chat_id=chat_id, reply_token=reply_token, actor_id=actor_id,
+        )
+        return dispatcher.dispatch(ctx, event), ctx
+
+
+def _apologize(services: Services, event: Event, event_id: str, reply_token: str | None, source_type: str) -> None:
+    # Nothing of this event was saved, so LINE's redelivery (or the person) can try again.
+    log.exception("event %s (%s) failed; rolled back", event_id, event.type)
+    if reply_token:
+        # Nothing can be read now (the transaction is gone), so the way forward is the
+        # menu and help, which need no data: never an apology with nothing to tap.
+        chips = [ui.Chip(_("menu.menu"), postback.encode(cmd="menu")),
+                 ui.Chip(_("menu.help"), postback.encode(cmd="help"))] if source_type == "user" else []
+        services.gateway.reply(reply_token, [ui.text(_("common.error_retry"), chips)])

@@ -9,7 +9,9 @@ What it does, end to end, like production:
 - gunicorn serving bot.app:create_app() (gthread workers), as in the Procfile;
 - N delegates with seats, one secret agenda item opened (ballots queued in the outbox);
 - every delegate taps a ballot button: a signed webhook POST per vote, `--concurrency` at a time,
-  plus `--duplicates` of them sent twice (LINE redelivery: same webhookEventId).
+  plus `--duplicates` of them sent twice (LINE redelivery: same webhookEventId). The item cannot be
+  changed once voted (the default), so the tap sent is the confirming one (x=1): the question
+  before it reads and writes nothing a vote depends on.
 Prints votes per second, p50/p99 webhook latency, and whether the tally equals the ground truth.
 No assertion on speed: the figures depend on the machine. Exit status 1 if the tally is wrong.
 """
@@ -56,6 +58,24 @@ from bot.seed import seed  # noqa: E402
 
 SECRET = "bench-channel-secret"
 TOKEN = "bench-access-token"
+
+
+def server_cpu_seconds(master: int) -> float:
+    """User+system CPU seconds so far of gunicorn's master and its workers (the same as in
+    bench_webhook.py): CPU per vote is the figure that stays put on a machine shared with others."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        pids = [master, *map(int, Path(f"/proc/{master}/task/{master}/children").read_text().split())]
+    except OSError:
+        return 0.0
+    spent = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            spent += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return spent
 
 
 def free_port() -> int:
@@ -150,6 +170,7 @@ def main() -> int:
     prepare_database(args.database_url)
     emulator = LineEmulator(access_token=TOKEN, strict=True)
     emulator.quota_limit = None
+    emulator.reply_token_ttl = 3600  # every token is issued before the run, which lasts minutes
     emulator.start()
     token, user_ids = arrange(args.database_url, args.delegates, "Asia/Bangkok")
     rng = random.Random(2569)
@@ -165,7 +186,7 @@ def main() -> int:
 
     bodies: list[bytes] = []
     for uid, option in truth.items():
-        event = ev.postback_event(uid, f"a=vote&b={token}&o={option}", emulator.issue_reply_token(uid))
+        event = ev.postback_event(uid, f"a=vote&b={token}&o={option}&x=1", emulator.issue_reply_token(uid))
         bodies.append(ev.encode_body(ev.callback_body([event])))
         if rng.random() < args.duplicates:
             again = ev.redeliver(event)
@@ -201,10 +222,12 @@ def main() -> int:
     print(f"{len(bodies)} webhook events ({len(bodies) - len(truth)} redeliveries), "
           f"{args.concurrency} at a time …", flush=True)
     began = time.perf_counter()
+    cpu_before = server_cpu_seconds(server.pid)
     try:
         with ThreadPoolExecutor(args.concurrency) as pool:
             list(pool.map(post, bodies))
         wall = time.perf_counter() - began
+        server_cpu = server_cpu_seconds(server.pid) - cpu_before
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -222,6 +245,7 @@ def main() -> int:
     print(f"votes/s (events/s incl. redeliveries): {len(truth) / wall:,.0f} ({len(bodies) / wall:,.0f})")
     print(f"webhook latency p50 {statistics.median(ordered) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
           f"(wall {wall:.1f} s)")
+    print(f"server CPU per event: {server_cpu / len(bodies) * 1000:.1f} ms (gunicorn master and workers)")
     print(f"non-200 responses: {len(failures)}")
     ok = counts == expected and rows == len(truth) and not failures
     print(f"tally {counts} vs ground truth {expected}, {rows} vote rows: {'OK' if ok else 'MISMATCH'}")

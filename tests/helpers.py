@@ -205,3 +205,34 @@ def staff(chat, db, user_id: str, role: Role, scope: str, name: str = "ผู้
     grant(db, member, role, scope)
     db.commit()
     return chat.user(user_id)
+
+
+def rollups_and_recount(db):
+    """The daily rollups as stored, and the same figures recounted in Python from every report.
+
+    Rows whose figures are all zero (everything in them withdrawn or moved) count as absent.
+    """
+    from collections import defaultdict
+    from decimal import Decimal
+
+    from bot.models import ActivityReport, OrgDailyRollup, ReportDailyRollup
+    from bot.models.rollups import NO_ISSUE, rollup_day
+
+    cents = Decimal("0.01")
+    stored_issue = {(r.day, r.province_id, r.issue_id): (r.reports, r.participants, Decimal(r.budget).quantize(cents))
+                    for r in db.scalars(select(ReportDailyRollup))
+                    if (r.reports, r.participants, r.budget) != (0, 0, 0)}
+    stored_org = {(r.day, r.organization_id): r.reports for r in db.scalars(select(OrgDailyRollup)) if r.reports}
+    issue: dict = defaultdict(lambda: [0, 0, Decimal(0)])
+    org: dict = defaultdict(int)
+    for report, province_id in db.execute(select(ActivityReport, Organization.province_id)
+                                          .join(ActivityReport.organization)
+                                          .where(ActivityReport.withdrawn_at.is_(None))).tuples():
+        day = rollup_day(report.created_at)
+        row = issue[(day, province_id, report.issue_id or NO_ISSUE)]
+        row[0] += 1
+        row[1] += report.participants
+        row[2] += Decimal(report.budget or 0)
+        org[(day, report.organization_id)] += 1
+    recount_issue = {k: (n, people, baht.quantize(cents)) for k, (n, people, baht) in issue.items()}
+    return (stored_issue, stored_org), (recount_issue, dict(org))

@@ -225,7 +225,8 @@ def test_a_national_digest_fits_line_limits(db, services, emulator):
 
 
 def test_every_row_is_an_aggregate_not_a_loop(fixture, services):
-    """The SQL: each figure is one statement with GROUP BY or COUNT, whatever the number of reports."""
+    """The SQL: each figure is one statement with GROUP BY or COUNT, whatever the number of reports;
+    a national digest reads the daily rollups, and the reports only for the provinces silent this month."""
     from sqlalchemy import event
 
     statements: list[str] = []
@@ -241,7 +242,10 @@ def test_every_row_is_an_aggregate_not_a_loop(fixture, services):
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(statements) <= 14
-    assert sum("GROUP BY" in s for s in statements) >= 4
+    assert sum("GROUP BY" in s for s in statements) >= 3
+    assert sum("report_daily_rollups" in s for s in statements) == 2  # by province, by issue
+    assert sum("report_daily_org_counts" in s for s in statements) == 1  # the top organizations
+    assert sum("activity_reports" in s for s in statements) == 1  # NOT EXISTS: silent provinces
 
 
 def test_jobs_are_registered():
@@ -288,7 +292,7 @@ def test_render_serializes_each_bubble_once(monkeypatch):
         message = render(d, weekly=False, locale="th")
     bubbles = message.contents.contents
     assert len(bubbles) == 6  # it fits at the first try: every province shown
-    assert sum(1 for node in measured if getattr(node, "type", None) == "bubble") == len(bubbles)
+    assert sum(1 for node in measured if isinstance(node, dict) and node.get("type") == "bubble") == len(bubbles)
     assert real(message.contents) <= ui.CAROUSEL_BYTES
 
 

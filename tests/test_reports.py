@@ -18,7 +18,8 @@ from bot.models import (
     ReportPhoto,
 )
 
-from .helpers import answer_until_photos, make_org, member_of, register, tap_edit
+
+from .helpers import answer_until_photos, make_org, member_of, register, rollups_and_recount, tap_edit
 
 U1 = "U" + "1" * 32
 U2 = "U" + "2" * 32
@@ -276,6 +277,8 @@ def test_correction_updates_the_same_report(chat, db, emulator, clock):
     assert corrected.id == original.id
     assert corrected.description == "ประชุมประจำเดือน แก้ไขรายละเอียด"
     assert [p.line_message_id for p in corrected.photos] == ["m1", "m2"]
+    stored, recount = rollups_and_recount(db)  # the digest's daily rollups followed the correction
+    assert stored == recount and sum(stored[1].values()) == 1
 
 
 def test_withdraw_within_seven_days(chat, db, clock):
@@ -290,6 +293,8 @@ def test_withdraw_within_seven_days(chat, db, clock):
     assert "ถอนรายงานของ" in leader.last_text()
     [report] = reports(db)
     assert report.withdrawn_at is not None
+    stored, recount = rollups_and_recount(db)  # the withdrawn report left the digest's daily rollups
+    assert stored == recount == ({}, {})
     leader.say("รายงานของฉัน")
     assert "ยังไม่มีรายงาน" in leader.last_text()
 

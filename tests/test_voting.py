@@ -689,6 +689,7 @@ def test_my_ballots_lists_open_items_not_yet_voted(chat, db, services):
     delegate.tap("บัตรถัดไป")
     assert delegate.sees("วาระสอง") and not delegate.sees("วาระแรก")
     cast(delegate, "ไม่เห็นด้วย")
+    assert "บัตรถัดไป" not in delegate.chips()  # the last open ballot: no next one (the item not open yet is not)
     delegate.say("บัตรของฉัน")
     assert "ลงคะแนนครบทุกวาระ" in delegate.last_text()
 

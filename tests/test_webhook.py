@@ -144,3 +144,32 @@ def test_one_failing_event_does_not_lose_the_others(chat, db, emulator, app, mon
 def test_healthz(app):
     client = app.test_client()
     assert client.get("/healthz").status_code == 200
+
+
+def test_an_event_on_a_connection_postgresql_dropped_runs_again_on_a_fresh_one(chat, services, db):
+    """The web app's pool does not ping before use: after PostgreSQL drops its connections (a restart,
+    a failover), the next event fails on a dead one, and runs once more, unseen by the person."""
+    import pytest
+    from sqlalchemy import text
+
+    from bot.db import make_engine
+
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to drop connections")
+    user = chat.user("U" + "7" * 32)
+    user.follow()
+    user.say("เมนู")
+    menu = user.last_message()
+    db.close()
+    pooled = services.engine.pool.checkedin()
+    assert pooled  # the app's connections wait in its pool, unchecked
+    # The server cuts every idle connection to this database (from outside the app's pool).
+    outside = make_engine(services.engine.url.render_as_string(hide_password=False))
+    with outside.connect() as conn:
+        cut = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                                "AND state = 'idle'")).scalar()
+    outside.dispose()
+    assert cut >= 1
+    user.say("เมนู")
+    assert user.last_message() == menu  # the menu again, not the apology

@@ -1,16 +1,15 @@
-"""The group digest as a Flex carousel, within LINE's count and byte budgets (bot/ui.carousel)."""
+"""The group digest as a Flex carousel, within LINE's count and byte budgets (bot/ui.carousel_of_dicts).
+
+The bubbles are written as LINE's JSON (plain dicts), not as the SDK's models: a national digest
+has ~600 components, and building their pydantic models, then serializing them to measure the
+bubbles and again to send them, was most of its rendering time (scripts/bench_digest.py).
+"""
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from linebot.v3.messaging import (
-    FlexBox,
-    FlexBubble,
-    FlexMessage,
-    FlexSeparator,
-    FlexText,
-)
+from linebot.v3.messaging import FlexMessage
 
 from .. import thai, ui
 from ..i18n import N_, _
@@ -24,25 +23,33 @@ SILENT_NAMES = 10  # silent provinces named in full up to this many (a province 
 SILENT_LONGEST = 5  # beyond that, only the longest silent are named, with how long
 
 
-def _t(text: str, **kw: Any) -> FlexText:
-    return FlexText(text=text or "–", **kw)
+Node = dict[str, Any]  # a Flex component as LINE's JSON
 
 
-def _row(cells: list[str], flexes: list[int], *, bold: bool = False, color: str | None = None) -> FlexBox:
+def _t(text: str, **kw: Any) -> Node:
+    """A text component; None values are left out, as the SDK's to_dict does."""
+    node: Node = {"type": "text", "text": text or "–"}
+    node.update((k, v) for k, v in kw.items() if v is not None)
+    return node
+
+
+def _row(cells: list[str], flexes: list[int], *, bold: bool = False, color: str | None = None) -> Node:
     """A table row: the first cell reads left, the numbers right."""
     contents = [_t(thai.truncate(cell, 60), size="xs", flex=f, align="start" if i == 0 else "end",
                    weight="bold" if bold else None, color=color, wrap=i == 0)
                 for i, (cell, f) in enumerate(zip(cells, flexes))]
-    return FlexBox(layout="horizontal", spacing="sm", contents=contents)
+    return {"type": "box", "layout": "horizontal", "spacing": "sm", "contents": contents}
 
 
-def _bubble(title: str, subtitle: str, body: list[Any]) -> FlexBubble:
+def _bubble(title: str, subtitle: str, body: list[Any]) -> Node:
     head = [_t(thai.truncate(title, 100), weight="bold", size="md", wrap=True),
-            _t(thai.truncate(subtitle, 100), size="xxs", color=ui.MUTED, wrap=True), FlexSeparator(margin="sm")]
-    return FlexBubble(size="mega", body=FlexBox(layout="vertical", spacing="xs", contents=head + body))
+            _t(thai.truncate(subtitle, 100), size="xxs", color=ui.MUTED, wrap=True),
+            {"type": "separator", "margin": "sm"}]
+    return {"type": "bubble", "size": "mega",
+            "body": {"type": "box", "layout": "vertical", "spacing": "xs", "contents": head + body}}
 
 
-def _kv(label: str, value: str) -> FlexBox:
+def _kv(label: str, value: str) -> Node:
     return _row([label, value], [5, 3])
 
 
@@ -54,7 +61,7 @@ def _period_label(digest: Digest, locale: str) -> str:
     return f"{thai.format_date(first, locale)} – {thai.format_date(last, locale)}"
 
 
-def _overview(digest: Digest, title: str, subtitle: str, locale: str) -> FlexBubble:
+def _overview(digest: Digest, title: str, subtitle: str, locale: str) -> Node:
     num = lambda n: thai.format_number(n, locale)  # noqa: E731
     body: list[Any] = [
         _kv(_("digest.new_members"), num(digest.new_members)),
@@ -76,7 +83,7 @@ def _overview(digest: Digest, title: str, subtitle: str, locale: str) -> FlexBub
     return _bubble(title, subtitle, body)
 
 
-def _province_bubbles(digest: Digest, title: str, locale: str, shown: int) -> list[FlexBubble]:
+def _province_bubbles(digest: Digest, title: str, locale: str, shown: int) -> list[Node]:
     num = lambda n: thai.format_number(n, locale)  # noqa: E731
     lines = digest.provinces[:shown]
     rest = digest.provinces[shown:]
@@ -95,7 +102,7 @@ def _province_bubbles(digest: Digest, title: str, locale: str, shown: int) -> li
             for n, page in enumerate(pages, start=1)]
 
 
-def _issues_bubble(digest: Digest, title: str, locale: str) -> FlexBubble | None:
+def _issues_bubble(digest: Digest, title: str, locale: str) -> Node | None:
     num = lambda n: thai.format_number(n, locale)  # noqa: E731
     body: list[Any] = []
     if digest.issues:
@@ -113,7 +120,7 @@ def _days(days: int, locale: str) -> str:
     return _("digest.today") if days == 0 else _("digest.days", n=thai.format_number(days, locale))
 
 
-def _silent_bubble(digest: Digest, title: str, locale: str) -> FlexBubble | None:
+def _silent_bubble(digest: Digest, title: str, locale: str) -> Node | None:
     """How many provinces have no report this month; their names when few (a province group, a
     region), else how many never reported and the longest silent, with how long: a national
     group is not read a block of 75 names."""
@@ -160,5 +167,5 @@ def render(digest: Digest, *, weekly: bool, locale: str) -> FlexMessage:
         if ui.fits_carousel(bubbles, sizes) or shown == 0:
             break
         shown = max(0, shown - 10)
-    message, _kept = ui.carousel(alt, bubbles, sizes=sizes)
+    message, _kept = ui.carousel_of_dicts(alt, bubbles, sizes=sizes)
     return message

@@ -75,7 +75,7 @@ def vote(ctx: Context, inp: Input) -> list[Message]:
                        time=thai.format_datetime(item.closes_at, ctx.locale, ctx.settings.timezone)))
     else:
         lines.append(_("vote.final"))
-    return [ui.text("\n".join(lines), _ballot_chips(ctx))]
+    return [ui.text("\n".join(lines), _ballot_chips(ctx, outcome.more_ballots))]
 
 
 def _confirm_vote(ctx: Context, outcome: assembly.CastResult) -> Message:
@@ -91,11 +91,13 @@ def _confirm_vote(ctx: Context, outcome: assembly.CastResult) -> Message:
     ])
 
 
-def _ballot_chips(ctx: Context) -> list[ui.Chip]:
-    """Straight to the next ballot if any remain, then the menu."""
+def _ballot_chips(ctx: Context, more: bool | None = None) -> list[ui.Chip]:
+    """Straight to the next ballot if any remain (`more`, when the vote already read it), then the menu."""
     assert ctx.member is not None
     chips = menu_chips(ctx)
-    if assembly.unvoted_open_items(ctx.session, ctx.member, ctx.now):
+    if more is None:
+        more = bool(assembly.unvoted_open_items(ctx.session, ctx.member, ctx.now))
+    if more:
         chips = [c for c in chips if c.data != postback.encode(cmd="my_ballots")]
         chips.insert(0, ui.Chip(_("vote.next_ballot"), postback.encode(cmd="my_ballots")))
     return chips[:ui.MAX_QUICK_REPLIES]

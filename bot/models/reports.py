@@ -65,20 +65,23 @@ class ActivityReport(Timestamped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"),
+                                                 active_history=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     activity_type: Mapped[ActivityType] = mapped_column(_enum(ActivityType, "activity_type"))
-    issue_id: Mapped[int | None] = mapped_column(ForeignKey("strategic_issues.id"))
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("strategic_issues.id"), active_history=True)
     activity_date: Mapped[date] = mapped_column(Date)  # the Bangkok calendar day it happened
-    participants: Mapped[int]
+    participants: Mapped[int] = mapped_column(active_history=True)
     description: Mapped[str] = mapped_column(Text)
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     address: Mapped[str | None] = mapped_column(String(200))
-    budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), active_history=True)
     budget_source: Mapped[BudgetSource | None] = mapped_column(_enum(BudgetSource, "budget_source"))
     # Withdrawn reports are kept (audit, counts over time) but no longer count as reported.
-    withdrawn_at: Mapped[datetime | None]
+    # The counted columns keep their old value on change (active_history): the daily rollups
+    # (bot/models/rollups.py) move a changed report's old contribution out.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(active_history=True)
 
     organization: Mapped[Organization] = relationship()
     author: Mapped[Member] = relationship()
