@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 
 SUPPORTED_LOCALES = ("th", "en")
 LINE_API_DEFAULT = "https://api.line.me"
+LINE_LOGIN_METADATA = "https://access.line.me/.well-known/openid-configuration"
 
 
 class ConfigError(RuntimeError):
@@ -33,6 +34,18 @@ class Settings:
     instance_path: Path
     quiet_start: time
     quiet_end: time
+    # The web console (bot/console): where people reach this app (sign-in links in chat point
+    # there), the key that signs its cookies, and the LINE Login channel, if there is one.
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = ""
+    login_channel_id: str = ""
+    login_channel_secret: str = ""
+    login_metadata_url: str = LINE_LOGIN_METADATA
+
+    @property
+    def has_login(self) -> bool:
+        """True when a LINE Login channel is configured: the console offers "Sign in with LINE"."""
+        return bool(self.login_channel_id and self.login_channel_secret)
 
     @property
     def has_channel(self) -> bool:
@@ -112,6 +125,14 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
 
     quiet_start, quiet_end = _parse_quiet_hours(env.get("BOT_QUIET_HOURS", "21:00-07:00"))
 
+    public_url = env.get("KHABUAN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    if not public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"KHABUAN_PUBLIC_URL must be an http(s) URL, got {public_url!r}")
+    login_id = env.get("LINE_LOGIN_CHANNEL_ID", "")
+    login_secret = env.get("LINE_LOGIN_CHANNEL_SECRET", "")
+    if bool(login_id) != bool(login_secret):
+        raise ConfigError("Set both LINE_LOGIN_CHANNEL_ID and LINE_LOGIN_CHANNEL_SECRET, or neither")
+
     return Settings(
         channel_secret=secret,
         channel_access_token=token,
@@ -122,4 +143,9 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
         instance_path=instance,
         quiet_start=quiet_start,
         quiet_end=quiet_end,
+        public_url=public_url,
+        secret_key=env.get("KHABUAN_SECRET_KEY", ""),
+        login_channel_id=login_id,
+        login_channel_secret=login_secret,
+        login_metadata_url=env.get("LINE_LOGIN_METADATA_URL", LINE_LOGIN_METADATA),
     )

@@ -2,6 +2,7 @@
 from .assembly import AgendaItem, AssemblySession, Ballot, DecisionRule, ItemStatus, Vote, VoteChange
 from .audit import AuditAction, AuditEntry, AuditVia
 from .base import Base, UTCDateTime, happening_at, utcnow
+from .console import ConsoleSession, ConsoleSignIn
 from .conversation import ConversationState, ProcessedEvent
 from .delivery import OutboxMessage, OutboxStatus, Priority
 from .groups import BoundGroup
@@ -15,6 +16,7 @@ __all__ = [
     "AgendaItem", "AssemblySession", "Ballot", "DecisionRule", "ItemStatus", "Vote", "VoteChange",
     "AuditAction", "AuditEntry", "AuditVia",
     "Base", "UTCDateTime", "happening_at", "utcnow",
+    "ConsoleSession", "ConsoleSignIn",
     "ConversationState", "ProcessedEvent",
     "OutboxMessage", "OutboxStatus", "Priority",
     "Province", "ProvinceGroup", "Region", "StrategicIssue",
