@@ -37,6 +37,9 @@ def create_app(settings: Settings | None = None, *, emulator: LineEmulator | Non
         from .simulator import init_simulator
 
         init_simulator(app, emulator)
+    from .console import init_console
+
+    init_console(app)  # after the webhook and simulator: it exempts them from its CSRF check
 
     @app.get("/healthz")
     def healthz():

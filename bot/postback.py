@@ -55,6 +55,8 @@ data                    fields                                 meaning
 ``a=mtg.sched``         ``id`` id (meeting notice)             organizer schedules it (datetime picker)
 ``a=mtg.cancel``        ``id`` id (meeting notice)             organizer cancels it
 ``a=mtg.move``          ``id`` id (meeting notice)             organizer moves it (datetime picker)
+``a=console.ok``        ``id`` id (console sign-in)            "yes, I am signing in to the console"
+``a=console.no``        ``id`` id (console sign-in)            "no, that is not me"
 ``a=gbind``             ``s`` scope (national or               group chat: bind to this scope
                         region|group|province:<code>)
 ``a=gset``              ``k`` one of daily, weekly, results,   group chat: toggle a digest / language
@@ -162,6 +164,8 @@ ACTIONS: dict[str, dict[str, Field]] = {
     "mtg.sched": _id(),
     "mtg.cancel": _id(),
     "mtg.move": _id(),
+    "console.ok": _id(),
+    "console.no": _id(),
     "gbind": {"s": Field(pattern(_SCOPE))},
     "gset": {"k": Field(one_of("daily", "weekly", "results", "cert", "lang"))},
 }

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from ..router import Router
-from . import assembly, groups, meetings, menu, organizations, profile, registration, reports
+from . import assembly, console, groups, meetings, menu, organizations, profile, registration, reports
 
-MODULES = (menu, registration, organizations, profile, groups, reports, assembly, meetings)
+MODULES = (menu, registration, organizations, profile, groups, reports, assembly, meetings, console)
 
 
 def build_router() -> Router:

@@ -12,6 +12,7 @@ from ..models import Organization, Role
 from ..models.reports import reporting_orgs
 from ..roles import has_role
 from ..router import Router
+from ..signin import may_use_console
 
 
 def menu_chips(ctx: Context) -> list[ui.Chip]:
@@ -32,6 +33,8 @@ def menu_chips(ctx: Context) -> list[ui.Chip]:
         chips.append(ui.Chip(_("menu.new_meeting"), postback.encode(cmd="new_meeting")))
     if has_role(member, Role.DELEGATE):
         chips.append(ui.Chip(_("menu.my_ballots"), postback.encode(cmd="my_ballots")))
+    if may_use_console(member):
+        chips.append(ui.Chip(_("menu.console"), postback.encode(cmd="console")))
     if is_assembly_secretariat(member):
         chips.append(ui.Chip(_("menu.assembly"), postback.encode(cmd="assembly")))
     chips += [ui.Chip(_("menu.language"), postback.encode(cmd="language")), ui.Chip(_("menu.help"), postback.encode(cmd="help"))]

@@ -1,0 +1,333 @@
+"""The console's pages: overview, organizations, activity reports, assembly, people and roles.
+
+Every query is filtered by the viewer's scope (`in_scope`), and every id or code in a URL is
+checked against it: outside it, the answer is 404, as for a row that does not exist.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from .. import audit, organizations, thai
+from ..assembly import tally, turnout
+from ..cards.assembly import cell_text, option_labels
+from ..data import label, load_organization_types
+from ..i18n import N_, _, current_locale
+from ..models import (ActivityReport, AssemblySession, BudgetSource, ItemStatus, Member, Organization,
+                      OrgStatus, Province, ReportPhoto, RoleGrant, StrategicIssue, organization_issues)
+from ..organizations import NotYours
+from ..scopes import Scope, contains, in_scope, place_of
+from .web import db, now, provinces_in, scope_name, services, signed_in, today, viewer
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 25
+SOURCE_LABELS = {BudgetSource.COMMUNITY_FUND: N_("budget_source.community_fund"), BudgetSource.CODI: N_("budget_source.codi"),
+                 BudgetSource.LOCAL_GOVERNMENT: N_("budget_source.local_gov"), BudgetSource.OTHER: N_("budget_source.other")}
+STATUS_LABELS = {OrgStatus.PENDING: N_("console.status_pending"), OrgStatus.CERTIFIED: N_("console.status_certified"),
+                 OrgStatus.REJECTED: N_("console.status_rejected")}
+
+
+def _page() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+def _province_filter() -> Province | None:
+    """?province=<code>: a province inside the page's scope, or 404."""
+    code = request.args.get("province", "")
+    if not code:
+        return None
+    province = db().scalar(select(Province).where(Province.code == code))
+    if province is None or not viewer().shows(province):
+        abort(404)
+    return province
+
+
+def _issue_filter() -> StrategicIssue | None:
+    code = request.args.get("issue", "")
+    if not code:
+        return None
+    issue = db().scalar(select(StrategicIssue).where(StrategicIssue.code == code))
+    if issue is None:
+        abort(404)
+    return issue
+
+
+def _common() -> dict[str, Any]:
+    """What the layout needs: the scope's name, the scopes one may switch to, the filters' lists."""
+    v = viewer()
+    session = db()
+    return {"viewer": v, "scope_label": scope_name(session, v.scope),
+            "scope_choices": [(str(s), scope_name(session, s)) for s in v.scopes],
+            "provinces": provinces_in(session, v.scope),
+            "issues": list(session.scalars(select(StrategicIssue).order_by(StrategicIssue.sort_order))),
+            "locale": current_locale(), "args": request.args}
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+# ---- overview ---------------------------------------------------------------------------------
+
+
+@signed_in
+def overview() -> Any:
+    v, session = viewer(), db()
+    orgs_in = in_scope(Organization.province_id, v.scope)
+    by_status = dict(session.execute(select(Organization.status, func.count()).where(orgs_in)
+                                     .group_by(Organization.status)).all())
+    first = _month_start(today())
+    month = (select(func.count(ActivityReport.id), func.coalesce(func.sum(ActivityReport.participants), 0))
+             .join(Organization, ActivityReport.organization_id == Organization.id)
+             .where(orgs_in, ActivityReport.withdrawn_at.is_(None), ActivityReport.activity_date >= first))
+    reports, participants = session.execute(month).one()
+    active = set(session.scalars(
+        select(Organization.province_id).join(ActivityReport, ActivityReport.organization_id == Organization.id)
+        .where(orgs_in, ActivityReport.withdrawn_at.is_(None), ActivityReport.activity_date >= first).distinct()))
+    silent = [p for p in provinces_in(session, v.scope) if p.id not in active]
+    figures = {"certified": by_status.get(OrgStatus.CERTIFIED, 0), "pending": by_status.get(OrgStatus.PENDING, 0),
+               "rejected": by_status.get(OrgStatus.REJECTED, 0), "reports": reports, "participants": participants}
+    return render_template("console/overview.html", figures=figures, silent=silent, month=first, **_common())
+
+
+# ---- organizations ----------------------------------------------------------------------------
+
+
+def _org_query() -> Any:
+    v = viewer()
+    query = select(Organization).where(in_scope(Organization.province_id, v.scope))
+    province = _province_filter()
+    if province is not None:
+        query = query.where(Organization.province_id == province.id)
+    text = request.args.get("q", "").strip()
+    if text:
+        query = query.where(Organization.name.ilike(f"%{text[:100]}%"))
+    org_type = request.args.get("type", "")
+    if org_type:
+        query = query.where(Organization.org_type == org_type)
+    issue = _issue_filter()
+    if issue is not None:
+        query = query.where(Organization.id.in_(select(organization_issues.c.organization_id)
+                                                .where(organization_issues.c.issue_id == issue.id)))
+    status = request.args.get("status", "")
+    if status:
+        if status not in {s.value for s in OrgStatus}:
+            abort(404)
+        query = query.where(Organization.status == OrgStatus(status))
+    return query
+
+
+@signed_in
+def organization_list() -> Any:
+    session, page = db(), _page()
+    query = _org_query()
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.options(selectinload(Organization.province), selectinload(Organization.issues))
+                           .order_by(Organization.created_at.desc(), Organization.id.desc())
+                           .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    types = [(t.code, label(t, current_locale())) for t in load_organization_types()]
+    return render_template("console/organizations.html", rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), types=types, type_names=dict(types),
+                           statuses=[(s.value, _(STATUS_LABELS[s])) for s in OrgStatus],
+                           status_names={s: _(STATUS_LABELS[s]) for s in OrgStatus}, **_common())
+
+
+def _org_in_scope(org_id: int) -> Organization:
+    org = db().get(Organization, org_id)
+    if org is None or not viewer().covers(org.province):
+        abort(404)
+    return org
+
+
+@signed_in
+def organization_detail(org_id: int) -> Any:
+    org = _org_in_scope(org_id)
+    why = organizations.why_not_decide(viewer().member, org)
+    types = {t.code: label(t, current_locale()) for t in load_organization_types()}
+    return render_template("console/organization.html", org=org, may_decide=why is None, why=why,
+                           type_name=types.get(org.org_type, org.org_type), status_name=_(STATUS_LABELS[org.status]),
+                           NotYours=NotYours, **_common())
+
+
+@signed_in
+def organization_decide(org_id: int) -> Any:
+    """Certify or reject: the same rule (`why_not_decide`) and notices (`decide`) as the chat."""
+    session = db()
+    org = session.get(Organization, org_id, with_for_update=True)
+    if org is None or not viewer().covers(org.province):
+        abort(404)
+    choice = request.form.get("decision")
+    if choice not in ("certify", "reject"):
+        abort(400)
+    why = organizations.why_not_decide(viewer().member, org)
+    if why is not None:
+        flash(_({NotYours.NOT_ALLOWED: N_("cert.not_allowed"), NotYours.OWN: N_("cert.not_own"),
+                 NotYours.DECIDED: N_("console.already_decided")}[why]))
+        return redirect(url_for("console.organization_detail", org_id=org.id))
+    reason = request.form.get("reason", "").strip()
+    if choice == "reject" and not 3 <= len(reason) <= 500:
+        flash(_("console.reason_needed"))
+        return redirect(url_for("console.organization_detail", org_id=org.id))
+    ids = organizations.decide(session, org, viewer().member, now(), certified=choice == "certify",
+                               reason=reason if choice == "reject" else None)
+    session.commit()
+    try:
+        services().deliver_now(ids)
+    except Exception:  # the worker sends it
+        log.exception("the certification notice was left to the worker")
+    flash(_("cert.approved", name=org.name) if choice == "certify" else _("cert.rejected", name=org.name))
+    return redirect(url_for("console.organization_detail", org_id=org.id))
+
+
+# ---- activity reports -------------------------------------------------------------------------
+
+
+def _date_arg(name: str) -> date | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return thai.parse_date(raw, today=today())
+
+
+def _report_query() -> Any:
+    v = viewer()
+    query = (select(ActivityReport).join(Organization, ActivityReport.organization_id == Organization.id)
+             .where(in_scope(Organization.province_id, v.scope), ActivityReport.withdrawn_at.is_(None)))
+    start, end = _date_arg("from"), _date_arg("to")
+    if start:
+        query = query.where(ActivityReport.activity_date >= start)
+    if end:
+        query = query.where(ActivityReport.activity_date <= end)
+    province = _province_filter()
+    if province is not None:
+        query = query.where(Organization.province_id == province.id)
+    org_id = request.args.get("org", "")
+    if org_id:
+        if not (org_id.isascii() and org_id.isdigit()):
+            abort(404)
+        org = _org_in_scope(int(org_id))
+        if not v.shows(org.province):
+            abort(404)
+        query = query.where(ActivityReport.organization_id == org.id)
+    issue = _issue_filter()
+    if issue is not None:
+        query = query.where(ActivityReport.issue_id == issue.id)
+    return query
+
+
+@signed_in
+def report_list() -> Any:
+    session, page = db(), _page()
+    query = _report_query()
+    ids = query.with_only_columns(ActivityReport.id).subquery()
+    count, participants = session.execute(
+        select(func.count(), func.coalesce(func.sum(ActivityReport.participants), 0))
+        .where(ActivityReport.id.in_(select(ids.c.id)))).one()
+    baht = session.execute(select(ActivityReport.budget_source, func.sum(ActivityReport.budget))
+                           .where(ActivityReport.id.in_(select(ids.c.id)), ActivityReport.budget.is_not(None))
+                           .group_by(ActivityReport.budget_source)).all()
+    by_source = [(_(SOURCE_LABELS[s]) if s else _("console.source_unknown"), Decimal(total or 0)) for s, total in baht]
+    rows = session.scalars(query.options(selectinload(ActivityReport.organization).selectinload(Organization.province),
+                                         selectinload(ActivityReport.photos), selectinload(ActivityReport.issue))
+                           .order_by(ActivityReport.activity_date.desc(), ActivityReport.id.desc())
+                           .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    return render_template("console/reports.html", rows=rows, total=count, participants=participants,
+                           by_source=by_source, baht_total=sum((t for _s, t in by_source), Decimal(0)),
+                           page=page, pages=max(1, -(-count // PAGE_SIZE)), source_labels=SOURCE_LABELS,
+                           format_baht=lambda amount: thai.format_baht(amount, current_locale()), **_common())
+
+
+@signed_in
+def photo(photo_id: int) -> Any:
+    row = db().get(ReportPhoto, photo_id)
+    if row is None or row.report is None or row.path is None or not viewer().covers(row.report.organization.province):
+        abort(404)
+    media = services().settings.media_dir.resolve()
+    path = (media / row.path).resolve()
+    if media not in path.parents or not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=row.content_type or "image/jpeg", max_age=3600)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# ---- assembly ---------------------------------------------------------------------------------
+
+
+@signed_in
+def assembly() -> Any:
+    """Sessions and items; while an item is open, turnout by region; once closed, the result
+    with the small-numbers rule of secret ballots (`Result.breakdown`, as the chat shows it)."""
+    session = db()
+    sessions = session.scalars(select(AssemblySession).options(selectinload(AssemblySession.items))
+                               .order_by(AssemblySession.held_on.desc())).all()
+    details: dict[int, dict[str, Any]] = {}
+    locale = current_locale()
+    for meeting in sessions:
+        for item in meeting.items:
+            if item.status is ItemStatus.OPEN:
+                result = tally(session, item)
+                voted, eligible = turnout(session, item)
+                details[item.id] = {"kind": "open", "voted": voted, "eligible": eligible,
+                                    "regions": [(t.name(locale), t.voted, t.eligible) for t in result.by_region]}
+            elif item.status is ItemStatus.CLOSED:
+                result = tally(session, item)
+                details[item.id] = {
+                    "kind": "closed", "labels": option_labels(item), "counts": result.counts,
+                    "voted": result.voted, "eligible": result.eligible, "outcome": result.decision.outcome.value,
+                    "quorum_met": result.decision.quorum_met,
+                    "rows": [(row.tally.name(locale), row.tally.voted, [cell_text(c, locale) for c in row.cells])
+                             for row in result.breakdown]}
+    return render_template("console/assembly.html", sessions=sessions, details=details, **_common())
+
+
+# ---- people and roles -------------------------------------------------------------------------
+
+
+def _members_in_scope(scope: Scope) -> Any:
+    """Members living in the scope, or holding a role whose scope lies inside it."""
+    session = db()
+    inside = {(g.scope_kind, g.scope_code) for g in session.scalars(select(RoleGrant))
+              if (place := place_of(session, Scope.of(g))) is not None and contains(scope, place)}
+    granted = select(RoleGrant.member_id).where(or_(*[(RoleGrant.scope_kind == k) & (RoleGrant.scope_code == c)
+                                                      for k, c in inside])) if inside else None
+    where = in_scope(Member.province_id, scope)
+    if granted is not None:
+        where = or_(where, Member.id.in_(granted)) if where is not True else where
+    return select(Member).where(where, Member.erased_at.is_(None), Member.registered_at.is_not(None))
+
+
+@signed_in
+def people() -> Any:
+    session, page, v = db(), _page(), viewer()
+    query = _members_in_scope(v.scope)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.options(selectinload(Member.roles), selectinload(Member.province))
+                           .order_by(Member.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    entries = audit.entries(session, within=v.scope, since=now() - timedelta(days=90), limit=50)
+    lines = audit.lines(entries, erased_label=_("console.erased_member"), personal=v.personal)
+    return render_template("console/people.html", rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), lines=lines,
+                           format_phone=thai.format_phone, **_common())
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/", "overview", overview)
+    bp.add_url_rule("/organizations", "organization_list", organization_list)
+    bp.add_url_rule("/organizations/<int:org_id>", "organization_detail", organization_detail)
+    bp.add_url_rule("/organizations/<int:org_id>/decide", "organization_decide", organization_decide,
+                    methods=["POST"])
+    bp.add_url_rule("/reports", "report_list", report_list)
+    bp.add_url_rule("/photos/<int:photo_id>", "photo", photo)
+    bp.add_url_rule("/assembly", "assembly", assembly)
+    bp.add_url_rule("/people", "people", people)
