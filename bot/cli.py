@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import secrets
 import sys
 from datetime import datetime
@@ -173,8 +174,15 @@ def _serve_with_emulator(settings: Settings, host: str, port: int) -> None:
     emulator = LineEmulator(access_token=token, strict=False)  # lenient: show what LINE would refuse
     emulator.quota_limit = None  # a workshop demo must not stop at the free plan's monthly quota
     emulator.start()
+    # LINE Login against the emulator too, so the console's "Sign in with LINE" works offline;
+    # sign-in links in chat point at this server unless KHABUAN_PUBLIC_URL says otherwise.
+    login_id, login_secret = "2000000001", secrets.token_hex(16)
+    emulator.login.set_channel(login_id, login_secret)
+    public_url = os.environ.get("KHABUAN_PUBLIC_URL") or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     local = replace(settings, channel_secret=secrets.token_hex(16), channel_access_token=token,
-                    line_api_base_url=emulator.base_url)
+                    line_api_base_url=emulator.base_url, public_url=public_url.rstrip("/"),
+                    login_channel_id=login_id, login_channel_secret=login_secret,
+                    login_metadata_url=f"{emulator.base_url}/.well-known/openid-configuration")
     app = create_app(local, emulator=emulator)
     services = app.extensions["khabuan"]
     worker = Worker(services, build_registry(), WorkerOptions(poll=0.5))
@@ -191,6 +199,7 @@ def _serve_with_emulator(settings: Settings, host: str, port: int) -> None:
         worker_thread.start()
         click.echo("No LINE channel configured: running the local LINE emulator at " + emulator.base_url)
         click.echo(f"Chat simulator: http://{host}:{port}/simulator/   (Ctrl-C stops everything)")
+        click.echo(f"Web console:    http://{host}:{port}/console/   (a persona types เปิดแดชบอร์ด for a link)")
         try:
             server.serve_forever()
         except KeyboardInterrupt:

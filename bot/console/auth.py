@@ -18,12 +18,20 @@ from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, Response, abort, g, make_response, redirect, render_template, request, url_for
 
 from .. import signin
+from ..i18n import N_
 from ..config import Settings
 from ..signin import LinkRefused, LinkState
 from .web import PENDING_COOKIE, SESSION_COOKIE, db, now, services
 
 log = logging.getLogger(__name__)
 oauth = OAuth()
+REFUSALS = {"unknown": N_("console.refused_unknown"), "expired": N_("console.refused_expired"),
+            "used": N_("console.refused_used"), "not_allowed": N_("console.refused_not_allowed"),
+            "denied": N_("console.refused_denied"), "login_failed": N_("console.refused_login_failed")}
+
+
+def refusal_text(reason: str) -> str:
+    return REFUSALS.get(reason, REFUSALS["unknown"])
 
 
 def init_login(app: Flask, settings: Settings) -> None:
@@ -131,6 +139,7 @@ def sign_out() -> Any:
 
 
 def register(bp: Blueprint) -> None:
+    bp.add_app_template_global(refusal_text, "refusal_text")
     bp.add_url_rule("/signin", "sign_in_page", sign_in_page)
     bp.add_url_rule("/link/<token>", "open_link", open_link)
     bp.add_url_rule("/link/wait", "link_wait", link_wait)

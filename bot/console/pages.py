@@ -19,18 +19,31 @@ from ..assembly import tally, turnout
 from ..cards.assembly import cell_text, option_labels
 from ..data import label, load_organization_types
 from ..i18n import N_, _, current_locale
-from ..models import (ActivityReport, AssemblySession, BudgetSource, ItemStatus, Member, Organization,
+from ..models import (ActivityReport, AuditAction, AuditVia, AssemblySession, ItemStatus, Member, Organization,
                       OrgStatus, Province, ReportPhoto, RoleGrant, StrategicIssue, organization_issues)
+from ..handlers.reports import ACTIVITY_LABELS, BUDGET_SOURCE_LABELS
 from ..organizations import NotYours
 from ..scopes import Scope, contains, in_scope, place_of
 from .web import db, now, provinces_in, scope_name, services, signed_in, today, viewer
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 25
-SOURCE_LABELS = {BudgetSource.COMMUNITY_FUND: N_("budget_source.community_fund"), BudgetSource.CODI: N_("budget_source.codi"),
-                 BudgetSource.LOCAL_GOVERNMENT: N_("budget_source.local_gov"), BudgetSource.OTHER: N_("budget_source.other")}
 STATUS_LABELS = {OrgStatus.PENDING: N_("console.status_pending"), OrgStatus.CERTIFIED: N_("console.status_certified"),
                  OrgStatus.REJECTED: N_("console.status_rejected")}
+
+ITEM_STATUS_LABELS = {ItemStatus.SCHEDULED: N_("console.item_scheduled"), ItemStatus.OPEN: N_("console.item_open"),
+                      ItemStatus.CLOSED: N_("console.item_closed"), ItemStatus.WITHDRAWN: N_("console.item_withdrawn")}
+OUTCOME_LABELS = {"passed": N_("console.outcome_passed"), "not_passed": N_("console.outcome_not_passed"),
+                  "no_quorum": N_("console.outcome_no_quorum")}
+AUDIT_LABELS = {AuditAction.GRANT: N_("console.audit_grant"), AuditAction.REVOKE: N_("console.audit_revoke"),
+                AuditAction.NOMINATE: N_("console.audit_nominate"), AuditAction.CONFIRM: N_("console.audit_confirm"),
+                AuditAction.INVITE: N_("console.audit_invite"),
+                AuditAction.INVITE_WITHDRAW: N_("console.audit_invite_withdraw"),
+                AuditAction.INVITE_ACCEPT: N_("console.audit_invite_accept"),
+                AuditAction.SIGN_IN: N_("console.audit_sign_in"), AuditAction.EXPORT: N_("console.audit_export")}
+VIA_LABELS = {AuditVia.CHAT: N_("console.via_chat"), AuditVia.CLI: N_("console.via_cli"),
+              AuditVia.IMPORT: N_("console.via_import"), AuditVia.CONSOLE: N_("console.via_console"),
+              AuditVia.SYSTEM: N_("console.via_system")}
 
 
 def _page() -> int:
@@ -236,14 +249,14 @@ def report_list() -> Any:
     baht = session.execute(select(ActivityReport.budget_source, func.sum(ActivityReport.budget))
                            .where(ActivityReport.id.in_(select(ids.c.id)), ActivityReport.budget.is_not(None))
                            .group_by(ActivityReport.budget_source)).all()
-    by_source = [(_(SOURCE_LABELS[s]) if s else _("console.source_unknown"), Decimal(total or 0)) for s, total in baht]
+    by_source = [(_(BUDGET_SOURCE_LABELS[s]) if s else _("console.source_unknown"), Decimal(total or 0)) for s, total in baht]
     rows = session.scalars(query.options(selectinload(ActivityReport.organization).selectinload(Organization.province),
                                          selectinload(ActivityReport.photos), selectinload(ActivityReport.issue))
                            .order_by(ActivityReport.activity_date.desc(), ActivityReport.id.desc())
                            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     return render_template("console/reports.html", rows=rows, total=count, participants=participants,
                            by_source=by_source, baht_total=sum((t for _s, t in by_source), Decimal(0)),
-                           page=page, pages=max(1, -(-count // PAGE_SIZE)), source_labels=SOURCE_LABELS,
+                           page=page, pages=max(1, -(-count // PAGE_SIZE)), source_labels=BUDGET_SOURCE_LABELS, activity_labels=ACTIVITY_LABELS,
                            format_baht=lambda amount: thai.format_baht(amount, current_locale()), **_common())
 
 
@@ -288,7 +301,8 @@ def assembly() -> Any:
                     "quorum_met": result.decision.quorum_met,
                     "rows": [(row.tally.name(locale), row.tally.voted, [cell_text(c, locale) for c in row.cells])
                              for row in result.breakdown]}
-    return render_template("console/assembly.html", sessions=sessions, details=details, **_common())
+    return render_template("console/assembly.html", sessions=sessions, details=details,
+                           item_labels=ITEM_STATUS_LABELS, outcome_labels=OUTCOME_LABELS, **_common())
 
 
 # ---- people and roles -------------------------------------------------------------------------
@@ -318,6 +332,7 @@ def people() -> Any:
     lines = audit.lines(entries, erased_label=_("console.erased_member"), personal=v.personal)
     return render_template("console/people.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), lines=lines,
+                           audit_labels=AUDIT_LABELS, via_labels=VIA_LABELS,
                            format_phone=thai.format_phone, **_common())
 
 
