@@ -99,3 +99,32 @@ def answer_until_photos(leader, *, org: str | None, description="ประชุ
     leader.tap("เมื่อวาน")
     leader.say("35")
     leader.say(description)
+
+
+def link_path(text: str) -> str:
+    """The console sign-in link's path in a chat reply ("/console/link/<token>")."""
+    import re
+
+    found = re.search(r"https?://[^/\s]+(/console/link/[A-Za-z0-9_-]+)", text)
+    assert found, f"no sign-in link in {text!r}"
+    return found.group(1)
+
+
+def console_client(app, db, user_id: str, now=None):
+    """A browser signed in to the console as this member (a session made as a sign-in would)."""
+    from bot import signin
+
+    member = member_of(db, user_id)
+    token = signin.start_session(db, member, now or datetime.now(timezone.utc), via="link")
+    db.commit()
+    client = app.test_client()
+    client.set_cookie("khabuan_console", token, path="/console")
+    return client
+
+
+def csrf_token(html: str) -> str:
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)

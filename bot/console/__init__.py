@@ -55,10 +55,8 @@ def init_console(app: Flask) -> None:
         if blueprint is not None:
             csrf.exempt(blueprint)
 
-    from . import auth, pages
+    from . import auth, pages  # noqa: F401 - importing them adds their routes to the blueprint
     from .web import bp
 
     auth.init_login(app, settings)
-    pages.register(bp)
-    auth.register(bp)
     app.register_blueprint(bp)

@@ -15,13 +15,14 @@ from typing import Any
 
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
+from joserfc.errors import JoseError
 from flask import Blueprint, Flask, Response, abort, g, make_response, redirect, render_template, request, url_for
 
 from .. import signin
 from ..i18n import N_
 from ..config import Settings
 from ..signin import LinkRefused, LinkState
-from .web import PENDING_COOKIE, SESSION_COOKIE, db, now, services
+from .web import bp as web_bp, PENDING_COOKIE, SESSION_COOKIE, db, now, services
 
 log = logging.getLogger(__name__)
 oauth = OAuth()
@@ -116,7 +117,7 @@ def line_callback() -> Any:
         abort(404)
     try:
         token = client.authorize_access_token()
-    except (AuthlibBaseError, ValueError, KeyError) as exc:  # wrong state, nonce, signature, audience…
+    except (AuthlibBaseError, JoseError, ValueError, KeyError) as exc:  # wrong state, nonce, signature, audience…
         log.info("LINE Login refused: %s", type(exc).__name__)
         return render_template("console/link_refused.html", reason="login_failed"), 403
     claims = token.get("userinfo") or {}
@@ -146,3 +147,6 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/login/line", "line_login", line_login)
     bp.add_url_rule("/login/line/callback", "line_callback", line_callback)
     bp.add_url_rule("/signout", "sign_out", sign_out, methods=["POST"])
+
+
+register(web_bp)

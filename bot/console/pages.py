@@ -24,7 +24,7 @@ from ..models import (ActivityReport, AuditAction, AuditVia, AssemblySession, It
 from ..handlers.reports import ACTIVITY_LABELS, BUDGET_SOURCE_LABELS
 from ..organizations import NotYours
 from ..scopes import Scope, contains, in_scope, place_of
-from .web import db, now, provinces_in, scope_name, services, signed_in, today, viewer
+from .web import bp as web_bp, db, now, provinces_in, scope_name, services, signed_in, today, viewer
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 25
@@ -346,3 +346,6 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/photos/<int:photo_id>", "photo", photo)
     bp.add_url_rule("/assembly", "assembly", assembly)
     bp.add_url_rule("/people", "people", people)
+
+
+register(web_bp)
