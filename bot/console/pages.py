@@ -10,11 +10,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, stream_with_context, url_for
+from markupsafe import Markup
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from .. import audit, organizations, thai
+from .. import audit, charts, exports, organizations, stats, thai
 from ..assembly import tally, turnout
 from ..cards.assembly import cell_text, option_labels
 from ..data import label, load_organization_types
@@ -83,31 +84,35 @@ def _common() -> dict[str, Any]:
             "locale": current_locale(), "args": request.args}
 
 
-def _month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
 # ---- overview ---------------------------------------------------------------------------------
 
 
 @signed_in
 def overview() -> Any:
-    v, session = viewer(), db()
-    orgs_in = in_scope(Organization.province_id, v.scope)
-    by_status = dict(session.execute(select(Organization.status, func.count()).where(orgs_in)
+    """Figures, the tile map of the scope's provinces coloured by this month's reports, silent
+    provinces, certification waits and the 12-month chart (bot/stats.py, bot/charts.py)."""
+    v, session, settings = viewer(), db(), services().settings
+    by_status = dict(session.execute(select(Organization.status, func.count())
+                                     .where(in_scope(Organization.province_id, v.scope))
                                      .group_by(Organization.status)).all())
-    first = _month_start(today())
-    month = (select(func.count(ActivityReport.id), func.coalesce(func.sum(ActivityReport.participants), 0))
-             .join(Organization, ActivityReport.organization_id == Organization.id)
-             .where(orgs_in, ActivityReport.withdrawn_at.is_(None), ActivityReport.activity_date >= first))
-    reports, participants = session.execute(month).one()
-    active = set(session.scalars(
-        select(Organization.province_id).join(ActivityReport, ActivityReport.organization_id == Organization.id)
-        .where(orgs_in, ActivityReport.withdrawn_at.is_(None), ActivityReport.activity_date >= first).distinct()))
-    silent = [p for p in provinces_in(session, v.scope) if p.id not in active]
-    figures = {"certified": by_status.get(OrgStatus.CERTIFIED, 0), "pending": by_status.get(OrgStatus.PENDING, 0),
-               "rejected": by_status.get(OrgStatus.REJECTED, 0), "reports": reports, "participants": participants}
-    return render_template("console/overview.html", figures=figures, silent=silent, month=first, **_common())
+    figures = stats.overview(session, v.scope, now=now(), tz=settings.timezone)
+    locale = current_locale()
+    return render_template("console/overview.html", figures=figures, month=figures.months[-1],
+                           certified=by_status.get(OrgStatus.CERTIFIED, 0),
+                           tile_map=Markup(charts.province_tile_map_svg(figures.provinces, locale=locale)),
+                           **_common())
+
+
+@signed_in
+def chart() -> Any:
+    """The 12-month chart as a PNG, for the overview's <img>; the same picture the digest sends."""
+    v, session, settings = viewer(), db(), services().settings
+    points = stats.monthly_activity(session, v.scope, now=now(), tz=settings.timezone)
+    png = charts.monthly_chart_png(points, locale=current_locale(),
+                                   title=_("console.chart_title", scope=scope_name(session, v.scope)))
+    response = Response(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 # ---- organizations ----------------------------------------------------------------------------
@@ -336,8 +341,59 @@ def people() -> Any:
                            format_phone=thai.format_phone, **_common())
 
 
+# ---- exports ----------------------------------------------------------------------------------
+
+
+EXPORT_LABELS = {"organizations": N_("console.export_organizations"), "reports": N_("console.export_reports"),
+                 "delegates": N_("console.export_delegates"), "results": N_("console.export_results")}
+
+
+@signed_in
+def exports_page() -> Any:
+    v = viewer()
+    day = today()
+    files = [(kind, _(EXPORT_LABELS[kind]), [(fmt, exports.filename(kind, v.scope, day, fmt)) for fmt in exports.FORMATS])
+             for kind in exports.KINDS]
+    return render_template("console/exports.html", files=files, **_common())
+
+
+@signed_in
+def export_file(kind: str, fmt: str) -> Any:
+    """One export of the viewer's scope, streamed; recorded in the audit log before the first byte.
+
+    Personal columns (names, phones) only for the roles that may see them (`Viewer.personal`)."""
+    if kind not in exports.KINDS or fmt not in exports.FORMATS:
+        abort(404)
+    v, settings = viewer(), services().settings
+    session = db()
+    audit.record(session, action=AuditAction.EXPORT, via=AuditVia.CONSOLE, now=now(), actor=v.member, scope=v.scope,
+                 details={"kind": kind, "format": fmt, "personal": v.personal})
+    session.commit()
+    reader = services().session_factory()  # its own session: the stream outlives this view
+    try:
+        result = exports.export(reader, kind, v.scope, fmt=fmt, personal=v.personal, now=now(),
+                                locale=current_locale(), tz=settings.timezone)
+    except Exception:
+        reader.close()
+        raise
+
+    def stream() -> Any:
+        try:
+            yield from result.chunks
+        finally:
+            reader.close()
+
+    response = Response(stream_with_context(stream()), mimetype=result.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/", "overview", overview)
+    bp.add_url_rule("/chart.png", "chart", chart)
+    bp.add_url_rule("/exports", "exports", exports_page)
+    bp.add_url_rule("/exports/<kind>.<fmt>", "export_file", export_file)
     bp.add_url_rule("/organizations", "organization_list", organization_list)
     bp.add_url_rule("/organizations/<int:org_id>", "organization_detail", organization_detail)
     bp.add_url_rule("/organizations/<int:org_id>/decide", "organization_decide", organization_decide,
