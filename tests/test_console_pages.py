@@ -179,3 +179,53 @@ def test_english_pages_for_an_english_speaker(chat, db, world):
     db.commit()
     page = world["client"].get("/console/").get_data(as_text=True)
     assert "Overview" in page and "Silent provinces" in page
+
+
+def test_an_xlsx_export_downloads_reads_back_and_is_audited(world):
+    import io
+
+    from openpyxl import load_workbook
+
+    from bot.models import AuditAction, AuditEntry
+
+    client = world["client"]
+    page = client.get("/console/exports").get_data(as_text=True)
+    assert "reports_province-50_2569-11-18.xlsx" in page
+    response = client.get("/console/exports/reports.xlsx")
+    assert response.status_code == 200
+    assert 'filename="reports_province-50_2569-11-18.xlsx"' in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 2  # the header and Chiang Mai's one report; Bangkok's is not in the scope
+    assert "กลุ่มเชียงใหม่" in rows[1] and "กลุ่มบางกอก" not in str(rows)
+    csv_text = client.get("/console/exports/organizations.csv").data.decode("utf-8-sig")
+    assert "กลุ่มเชียงใหม่" in csv_text and "กลุ่มบางกอก" not in csv_text
+    assert "สมชาย" not in csv_text  # a coordinator's export carries no names
+    from sqlalchemy.orm import Session
+
+    with Session(bind=world["client"].application.extensions["khabuan"].engine) as session:
+        done = session.scalars(select(AuditEntry).where(AuditEntry.action == AuditAction.EXPORT)).all()
+    assert [(e.details["kind"], e.details["format"], e.scope) for e in done] == [
+        ("reports", "xlsx", "province:50"), ("organizations", "csv", "province:50")]
+
+
+@pytest.mark.parametrize("path", ["/console/exports/reports.xlsx?scope=national",
+                                  "/console/exports/organizations.csv?scope=province:10",
+                                  "/console/exports/people.csv", "/console/exports/reports.pdf"])
+def test_exports_outside_the_scope_or_unknown_are_refused(world, path):
+    assert world["client"].get(path).status_code == 404
+
+
+def test_exports_need_a_session(chat):
+    response = chat.app.test_client().get("/console/exports/reports.csv")
+    assert response.status_code == 302 and "/console/signin" in response.headers["Location"]
+
+
+def test_overview_shows_the_map_chart_and_silent_provinces(world):
+    client = world["client"]
+    page = client.get("/console/").get_data(as_text=True)
+    assert 'data-code="50"' in page and 'data-code="10"' not in page  # the scope's tile only
+    assert "/console/chart.png" in page
+    png = client.get("/console/chart.png")
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+    assert client.get("/console/chart.png?scope=national").status_code == 404
