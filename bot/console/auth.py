@@ -11,12 +11,13 @@ audience, expiry and nonce are verified before its subject (the LINE user id) is
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
 from joserfc.errors import JoseError
-from flask import Blueprint, Flask, Response, abort, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, g, make_response, redirect, render_template, request, send_file, url_for
 
 from .. import signin
 from ..i18n import N_
@@ -139,7 +140,18 @@ def sign_out() -> Any:
     return response
 
 
+def font(weight: str) -> Any:
+    """Sarabun from its pip package: Thai renders the same on any device, and nothing comes from the internet."""
+    if weight not in ("Regular", "Bold"):
+        abort(404)
+    import fontpkg_sarabun
+
+    return send_file(Path(fontpkg_sarabun.ROOT) / "files" / f"Sarabun-{weight}.ttf", mimetype="font/ttf",
+                     max_age=86400)
+
+
 def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/font/<weight>.ttf", "font", font)
     bp.add_app_template_global(refusal_text, "refusal_text")
     bp.add_url_rule("/signin", "sign_in_page", sign_in_page)
     bp.add_url_rule("/link/<token>", "open_link", open_link)
