@@ -229,3 +229,38 @@ def test_overview_shows_the_map_chart_and_silent_provinces(world):
     png = client.get("/console/chart.png")
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
     assert client.get("/console/chart.png?scope=national").status_code == 404
+
+
+def test_assembly_shows_turnout_while_open_and_the_masked_result_after_close(chat, db, services, world, frozen_now):
+    from bot import assembly
+    from bot.models import AgendaItem, AssemblySession
+
+    voters = []
+    for n, scope in enumerate(("province:50", "province:50", "province:50", "province:10")):
+        member = Member(line_user_id=f"U{n:032d}", full_name=f"ผู้แทน {n}", locale="th", active=True)
+        db.add(member)
+        db.flush()
+        grant(db, member, Role.DELEGATE, scope)
+        voters.append(member)
+    meeting = AssemblySession(name="สมัชชาประจำปี", held_on=frozen_now.date(), place="กรุงเทพฯ")
+    item = AgendaItem(session=meeting, title="รับรองแผนงาน", secret=True, opens_at=frozen_now - timedelta(minutes=1),
+                      closes_at=frozen_now + timedelta(days=1), abstain_index=assembly.DEFAULT_ABSTAIN,
+                      token=assembly.new_token())
+    db.add(item)
+    db.commit()
+    assembly.open_item(db, item, frozen_now, services.settings.timezone)
+    db.commit()
+    for member, option in zip(voters, (0, 0, 0, 1)):
+        assembly.cast_vote(db, item.token, option, member, frozen_now)
+    db.commit()
+    live = world["client"].get("/console/assembly").get_data(as_text=True)
+    assert "ลงคะแนนแล้ว 4 จาก 4 คน" in live and "กำลังลงมติ" in live
+    assert "<th>เห็นด้วย</th>" not in live  # no counts per option while voting
+    assembly.close_item(db, db.get(AgendaItem, item.id), frozen_now + timedelta(days=1, minutes=1),
+                        services.settings.timezone)
+    db.commit()
+    closed = world["client"].get("/console/assembly").get_data(as_text=True)
+    result = closed.split('class="result"')[1].split("</table>")[0]
+    assert "ผ่าน" in closed and "<th>เห็นด้วย</th>" in result
+    assert "น้อยกว่า 3" in result or "ไม่แสดง" in result  # Bangkok's single vote is never a number
+    assert "<th>3</th><th>1</th><th>0</th>" in result  # the item's totals stay public
