@@ -17,7 +17,7 @@ from typing import Any
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
 from joserfc.errors import JoseError
-from flask import Blueprint, Flask, Response, abort, g, make_response, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Flask, Response, current_app, abort, g, make_response, redirect, render_template, request, send_file, url_for
 
 from .. import signin
 from ..i18n import N_
@@ -26,7 +26,6 @@ from ..signin import LinkRefused, LinkState
 from .web import bp as web_bp, PENDING_COOKIE, SESSION_COOKIE, db, now, services
 
 log = logging.getLogger(__name__)
-oauth = OAuth()
 REFUSALS = {"unknown": N_("console.refused_unknown"), "expired": N_("console.refused_expired"),
             "used": N_("console.refused_used"), "not_allowed": N_("console.refused_not_allowed"),
             "denied": N_("console.refused_denied"), "login_failed": N_("console.refused_login_failed")}
@@ -37,7 +36,9 @@ def refusal_text(reason: str) -> str:
 
 
 def init_login(app: Flask, settings: Settings) -> None:
-    oauth.init_app(app)
+    # One OAuth registry per app: Authlib caches a registry's clients, so a shared one would keep
+    # the first app's provider and keys for every later app in the process (tests, workers).
+    oauth = app.extensions["khabuan.oauth"] = OAuth(app)
     if settings.has_login:
         oauth.register(
             "line", client_id=settings.login_channel_id, client_secret=settings.login_channel_secret,
@@ -48,7 +49,7 @@ def init_login(app: Flask, settings: Settings) -> None:
 
 
 def _line_client() -> Any:
-    return oauth.create_client("line") if services().settings.has_login else None
+    return current_app.extensions["khabuan.oauth"].create_client("line") if services().settings.has_login else None
 
 
 def _cookie(response: Response, name: str, value: str, max_age: int) -> None:
