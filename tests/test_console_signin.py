@@ -198,3 +198,27 @@ def test_line_login_refuses_a_replayed_code_and_a_person_without_a_console_role(
     leader = login_app.test_client()
     assert leader.get(_authorize(leader, U1)).status_code == 403
     assert not signed_in(leader)
+
+
+def test_over_https_the_session_cookie_is_secure(chat, db, frozen_now):
+    coordinator = make_coordinator(chat, db)
+    path = ask_link(coordinator)
+    browser = chat.app.test_client()
+    https = {"base_url": "https://localhost"}
+    browser.get(path, **https)
+    coordinator.tap("ใช่ ฉันเอง")
+    assert browser.get("/console/link/wait", **https).status_code == 302
+    cookie = browser.get_cookie("khabuan_console", path="/console")
+    assert cookie.secure and cookie.http_only and cookie.same_site == "Lax"
+    assert cookie.expires is not None  # 12 hours, then the browser forgets it (the database ends it too)
+
+
+def test_a_post_without_csrf_token_gets_a_kind_page(chat, db, frozen_now):
+    coordinator = make_coordinator(chat, db)
+    browser = chat.app.test_client()
+    browser.get(ask_link(coordinator))
+    coordinator.tap("ใช่ ฉันเอง")
+    browser.get("/console/link/wait")
+    refused = browser.post("/console/signout")
+    assert refused.status_code == 400 and "แบบฟอร์มนี้หมดอายุ" in refused.get_data(as_text=True)
+    assert signed_in(browser)  # not signed out by a forged form

@@ -110,7 +110,9 @@ def line_login() -> Any:
     client = _line_client()
     if client is None:
         abort(404)
-    return client.authorize_redirect(url_for("console.line_callback", _external=True))
+    # The public address, not the request's host: it must equal the callback URL registered with
+    # LINE, whatever proxy the request came through.
+    return client.authorize_redirect(services().settings.public_url + url_for("console.line_callback"))
 
 
 def line_callback() -> Any:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from .. import signin, thai
 from ..config import SUPPORTED_LOCALES
-from ..i18n import _, set_locale
+from ..i18n import N_, _, set_locale
 from ..models import Member, Province, Role, utcnow
 from ..scopes import Scope, ScopeError, contains, place_of
 
@@ -168,3 +168,17 @@ def provinces_in(session: Session, scope: Scope) -> list[Province]:
 @bp.app_context_processor
 def _layout() -> dict[str, Any]:
     return {"exports_ready": "console.exports" in current_app.view_functions}
+
+
+ERROR_TEXT = {400: N_("console.error_400"), 403: N_("console.error_403"), 404: N_("console.error_404")}
+
+
+@bp.errorhandler(400)
+@bp.errorhandler(403)
+@bp.errorhandler(404)
+def _error(error: Any) -> Any:
+    """Refusals in the person's language (a missing CSRF token is a 400 too), with a way back."""
+    from flask import render_template
+
+    status = getattr(error, "code", 400) or 400
+    return render_template("console/error.html", message=_(ERROR_TEXT.get(status, ERROR_TEXT[400]))), status
