@@ -33,6 +33,9 @@ class Settings:
     instance_path: Path
     quiet_start: time
     quiet_end: time
+    # The bot's own public HTTPS origin (PUBLIC_BASE_URL, e.g. https://khabuan.example.org), for
+    # links LINE fetches: the weekly digest's chart image. "" when unset: those links are left out.
+    public_base_url: str = ""
 
     @property
     def has_channel(self) -> bool:
@@ -112,6 +115,10 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
 
     quiet_start, quiet_end = _parse_quiet_hours(env.get("BOT_QUIET_HOURS", "21:00-07:00"))
 
+    public = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+    if public and not (public.startswith("https://") and len(public) > len("https://")):
+        raise ConfigError(f"PUBLIC_BASE_URL must be an https:// URL (LINE fetches images over HTTPS only), got {public!r}")
+
     return Settings(
         channel_secret=secret,
         channel_access_token=token,
@@ -122,4 +129,5 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
         instance_path=instance,
         quiet_start=quiet_start,
         quiet_end=quiet_end,
+        public_base_url=public,
     )

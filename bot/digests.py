@@ -17,11 +17,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from linebot.v3.messaging import FlexMessage
+from linebot.v3.messaging import FlexMessage, ImageMessage, Message
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from . import scopes, ui
+from . import links, scopes, ui
 from .cards.digests import render
 from .delivery import enqueue
 from .i18n import _, use_locale
@@ -244,12 +244,24 @@ def send_digests(services: Services, now: datetime, *, weekly: bool) -> int:
             digest, message = digest_for_group(session, group, weekly=weekly, now=now, tz=tz)
             if digest.empty:
                 continue
-            rows = enqueue(session, [group.line_group_id], [message], now=now, kind=f"digest.{kind}",
+            messages: list[Message] = [message]
+            if weekly and (chart := chart_image(services, group, now=now)) is not None:
+                messages.append(chart)
+            rows = enqueue(session, [group.line_group_id], messages, now=now, kind=f"digest.{kind}",
                            priority=Priority.LOW,
                            dedupe_key=f"digest:{kind}:{group.id}:{digest.period[0].isoformat()}")
             queued += bool(rows)
     log.info("%s digests: %d of %d groups queued", kind, queued, len(groups))
     return queued
+
+
+def chart_image(services: Services, group: BoundGroup, *, now: datetime) -> ImageMessage | None:
+    """The 12-month chart of the group's scope, up to this month, as an image LINE fetches from the
+    bot's own HTTPS endpoint (bot/chart_images.py) under a signed, expiring link; None without a
+    public base URL."""
+    month = now.astimezone(services.settings.timezone).date().replace(day=1)
+    url = links.chart_url(services.settings, group.scope, month, group.locale, now=now)
+    return ImageMessage(original_content_url=url, preview_image_url=url) if url else None
 
 
 def daily_digests(services: Services, now: datetime) -> int:
