@@ -21,7 +21,7 @@ from linebot.v3.messaging import FlexMessage, ImageMessage, Message
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from . import links, scopes, ui
+from . import links, scopes, stats, ui
 from .cards.digests import render
 from .delivery import enqueue
 from .i18n import _, use_locale
@@ -179,20 +179,11 @@ def compute(session: Session, kind: ScopeKind, code: str, period: tuple[date, da
         .where(counts.c.n >= func.coalesce(cutoff, 0))
         .order_by(counts.c.n.desc(), Organization.name).limit(TOP_ORGS))]
 
-    month_start = today.replace(day=1)
-    # Correlated NOT EXISTS: a province with a report stops at its first one (org index, then the
-    # reports' (organization, date) index), instead of collecting every report of the month.
-    reported_this_month = (
-        select(ActivityReport.id).join(ActivityReport.organization)
-        .where(Organization.province_id == Province.id, ActivityReport.activity_date >= month_start,
-               ActivityReport.activity_date <= today, ActivityReport.withdrawn_at.is_(None))
-        .exists())
-    province_label = Province.short_en if locale == "en" else Province.short_th
-    scope_rows = select(Province.id).where(in_scope(Province.id, scope))
-    digest.scope_province_count = int(session.scalar(select(func.count()).select_from(scope_rows.subquery())) or 0)
-    digest.silent_provinces = list(session.scalars(
-        select(province_label).where(in_scope(Province.id, scope), ~reported_this_month)
-        .order_by(province_label)))
+    # The scope's provinces and which reported this month: the same figures as the console's
+    # overview (bot/stats.py, from the day totals).
+    provinces = stats.province_activity(session, scope, now=now, tz=tz)
+    digest.scope_province_count = len(provinces)
+    digest.silent_provinces = sorted(p.label(locale) for p in provinces if p.silent)
 
     # Ballots are counted for open items only, not grouped over every ballot of every assembly.
     voted = (select(Ballot.item_id, func.count(Ballot.id).label("voted"))
