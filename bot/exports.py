@@ -24,6 +24,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -114,13 +115,18 @@ def _in_locale(locale: str, rows: Iterable[list[Any]]) -> Iterator[list[Any]]:
 
 
 def _text(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return value
     if value is None:
         return ""
-    if isinstance(value, datetime):
+    if kind is int:
+        return str(value)
+    if kind is datetime:
         return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
+    if kind is date:
         return value.isoformat()
-    if isinstance(value, bool):
+    if kind is bool:
         return "1" if value else "0"
     return str(value)
 
@@ -203,7 +209,10 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
     return moment.astimezone(tz) if moment is not None else None
 
 
+@lru_cache(maxsize=65_536)
 def _phone(digits: str | None) -> str | None:
+    """081-234-5678 (so a spreadsheet keeps the leading 0); cached: libphonenumber is slow, and one
+    author's phone recurs on every report they sent."""
     return format_phone(digits) if digits else None
 
 
@@ -282,11 +291,14 @@ def reports(session: Session, scope: Scope, *, personal: bool, tz: ZoneInfo, loc
         query = query.join(Member, Member.id == ActivityReport.author_id)
     query = query.order_by(ActivityReport.id)
 
+    activity = {kind: _(key) for kind, key in ACTIVITY_LABELS.items()}
+    source = {kind: _(key) for kind, key in BUDGET_SOURCE_LABELS.items()}
+    source[None] = None
+
     def rows() -> Iterator[list[Any]]:
         for r in _stream(session, query):
-            row = [r[0], r[1], r[2], r[3], r[4], r[5], _(ACTIVITY_LABELS[r[6]]), r[7], r[8], r[9],
-                   _(BUDGET_SOURCE_LABELS[r[10]]) if r[10] is not None else None, r[11], r[12], r[13], r[14],
-                   _local(r[15], tz)]
+            row = [r[0], r[1], r[2], r[3], r[4], r[5], activity[r[6]], r[7], r[8], r[9], source[r[10]], r[11],
+                   r[12], r[13], r[14], _local(r[15], tz)]
             if personal:
                 row += [r[16], _phone(r[17])]
             yield row
