@@ -157,35 +157,49 @@ def _cell(value: Any) -> Any:
     return value
 
 
+XLSX_ROWS = 1_048_576  # Excel's rows per sheet, the header included
+
+
 def _xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> Iterator[bytes]:
+    """A write-only workbook (rows go to a temporary file as they come), then the file in chunks.
+    Past Excel's 1,048,576 rows a sheet, the rows go on in a second sheet ("… 2"), header again."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
     bold = Font(bold=True)
-    heading = []
-    for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        heading.append(cell)
-    sheet.append(heading)
-    sheet.freeze_panes = "A2"
+
+    def new_sheet(number: int):  # type: ignore[no-untyped-def]
+        name = title if number == 1 else f"{title[:27]} {number}"
+        sheet = workbook.create_sheet(name[:31])
+        heading = []
+        for text in headers:
+            cell = WriteOnlyCell(sheet, value=text)
+            cell.font = bold
+            heading.append(cell)
+        sheet.append(heading)
+        sheet.freeze_panes = "A2"
+        return sheet
+
+    number, sheet, used = 1, new_sheet(1), 1
     handle, path = tempfile.mkstemp(prefix="khabuan-export-", suffix=".xlsx")
     os.close(handle)
     try:
-        date_format = "yyyy-mm-dd"
         for row in rows:
+            if used >= XLSX_ROWS:
+                number += 1
+                sheet, used = new_sheet(number), 1
             cells = []
             for value in row:
                 if isinstance(value, (date, datetime)):
                     cell = WriteOnlyCell(sheet, value=_cell(value))
-                    cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else date_format
+                    cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd"
                     cells.append(cell)
                 else:
                     cells.append(_cell(value))
             sheet.append(cells)
+            used += 1
         workbook.save(path)
         with open(path, "rb") as file:
             while chunk := file.read(FILE_CHUNK):
