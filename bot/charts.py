@@ -150,6 +150,21 @@ def province_tile_map(activities: Sequence[ProvinceActivity], *, locale: str = "
 
 
 TILE, GAP, PAD = 64, 4, 8
+LEGEND_WIDTH, LEGEND_HEIGHT = 200, 52
+
+
+def _legend(x: int, y: int) -> str:
+    """A hatched square for "no report this month", then the four blues from few to many."""
+    silent, few, many = _("map.legend_silent"), _("map.legend_few"), _("map.legend_many")
+    parts = [f'<g class="legend" font-size="12" fill="#2d3748">'
+             f'<rect x="{x}" y="{y}" width="16" height="16" rx="3" fill="url(#silent)" stroke="#8c7b6b"/>'
+             f'<text x="{x + 22}" y="{y + 13}">{escape(silent)}</text>']
+    y += 22  # the scale on a line of its own: Thai and English labels differ in width
+    parts.append(f'<text x="{x}" y="{y + 13}">{escape(few)}</text>')
+    for i, colour in enumerate(LEVEL_COLOURS[1:]):
+        parts.append(f'<rect x="{x + 40 + i * 18}" y="{y}" width="16" height="16" rx="3" fill="{colour}"/>')
+    parts.append(f'<text x="{x + 40 + 4 * 18 + 4}" y="{y + 13}">{escape(many)}</text></g>')
+    return "".join(parts)
 
 
 def province_tile_map_svg(activities: Sequence[ProvinceActivity], *, locale: str) -> str:
@@ -165,7 +180,8 @@ def province_tile_map_svg(activities: Sequence[ProvinceActivity], *, locale: str
                     f'<title>{escape(title)}</title><text x="8" y="24">{escape(empty)}</text></svg>')
         top, left = min(t.row for t in tiles), min(t.col for t in tiles)
         rows, cols = max(t.row for t in tiles) - top + 1, max(t.col for t in tiles) - left + 1
-        width, height = PAD * 2 + cols * (TILE + GAP), PAD * 2 + rows * (TILE + GAP)
+        width = max(PAD * 2 + cols * (TILE + GAP), LEGEND_WIDTH)
+        height = PAD * 2 + rows * (TILE + GAP) + LEGEND_HEIGHT
         parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="map-title" '
                  f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
                  f'font-family="Sarabun, Tahoma, sans-serif">',
@@ -189,6 +205,7 @@ def province_tile_map_svg(activities: Sequence[ProvinceActivity], *, locale: str
                 f'fill="{LEVEL_TEXT[t.level]}">{escape(_short(t.name))}</text>'
                 f'<text x="{x + TILE / 2}" y="{y + TILE / 2 + 16}" text-anchor="middle" font-size="15" '
                 f'font-weight="bold" fill="{LEVEL_TEXT[t.level]}">{escape(format_number(t.reports, locale))}</text></g>')
+        parts.append(_legend(PAD, height - LEGEND_HEIGHT + 4))
         parts.append("</svg>")
     return "".join(parts)
 

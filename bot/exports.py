@@ -24,6 +24,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -114,13 +115,18 @@ def _in_locale(locale: str, rows: Iterable[list[Any]]) -> Iterator[list[Any]]:
 
 
 def _text(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return value
     if value is None:
         return ""
-    if isinstance(value, datetime):
+    if kind is int:
+        return str(value)
+    if kind is datetime:
         return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
+    if kind is date:
         return value.isoformat()
-    if isinstance(value, bool):
+    if kind is bool:
         return "1" if value else "0"
     return str(value)
 
@@ -151,35 +157,49 @@ def _cell(value: Any) -> Any:
     return value
 
 
+XLSX_ROWS = 1_048_576  # Excel's rows per sheet, the header included
+
+
 def _xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> Iterator[bytes]:
+    """A write-only workbook (rows go to a temporary file as they come), then the file in chunks.
+    Past Excel's 1,048,576 rows a sheet, the rows go on in a second sheet ("… 2"), header again."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
     bold = Font(bold=True)
-    heading = []
-    for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        heading.append(cell)
-    sheet.append(heading)
-    sheet.freeze_panes = "A2"
+
+    def new_sheet(number: int):  # type: ignore[no-untyped-def]
+        name = title if number == 1 else f"{title[:27]} {number}"
+        sheet = workbook.create_sheet(name[:31])
+        heading = []
+        for text in headers:
+            cell = WriteOnlyCell(sheet, value=text)
+            cell.font = bold
+            heading.append(cell)
+        sheet.append(heading)
+        sheet.freeze_panes = "A2"
+        return sheet
+
+    number, sheet, used = 1, new_sheet(1), 1
     handle, path = tempfile.mkstemp(prefix="khabuan-export-", suffix=".xlsx")
     os.close(handle)
     try:
-        date_format = "yyyy-mm-dd"
         for row in rows:
+            if used >= XLSX_ROWS:
+                number += 1
+                sheet, used = new_sheet(number), 1
             cells = []
             for value in row:
                 if isinstance(value, (date, datetime)):
                     cell = WriteOnlyCell(sheet, value=_cell(value))
-                    cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else date_format
+                    cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd"
                     cells.append(cell)
                 else:
                     cells.append(_cell(value))
             sheet.append(cells)
+            used += 1
         workbook.save(path)
         with open(path, "rb") as file:
             while chunk := file.read(FILE_CHUNK):
@@ -203,7 +223,10 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
     return moment.astimezone(tz) if moment is not None else None
 
 
+@lru_cache(maxsize=65_536)
 def _phone(digits: str | None) -> str | None:
+    """081-234-5678 (so a spreadsheet keeps the leading 0); cached: libphonenumber is slow, and one
+    author's phone recurs on every report they sent."""
     return format_phone(digits) if digits else None
 
 
@@ -282,11 +305,14 @@ def reports(session: Session, scope: Scope, *, personal: bool, tz: ZoneInfo, loc
         query = query.join(Member, Member.id == ActivityReport.author_id)
     query = query.order_by(ActivityReport.id)
 
+    activity = {kind: _(key) for kind, key in ACTIVITY_LABELS.items()}
+    source = {kind: _(key) for kind, key in BUDGET_SOURCE_LABELS.items()}
+    source[None] = None
+
     def rows() -> Iterator[list[Any]]:
         for r in _stream(session, query):
-            row = [r[0], r[1], r[2], r[3], r[4], r[5], _(ACTIVITY_LABELS[r[6]]), r[7], r[8], r[9],
-                   _(BUDGET_SOURCE_LABELS[r[10]]) if r[10] is not None else None, r[11], r[12], r[13], r[14],
-                   _local(r[15], tz)]
+            row = [r[0], r[1], r[2], r[3], r[4], r[5], activity[r[6]], r[7], r[8], r[9], source[r[10]], r[11],
+                   r[12], r[13], r[14], _local(r[15], tz)]
             if personal:
                 row += [r[16], _phone(r[17])]
             yield row

@@ -1,9 +1,11 @@
 """The movement's figures for a scope: activity per month, per province, and certification waits.
 
-What the console's overview and the weekly digest's chart show, counted in SQL (COUNT/SUM … GROUP BY)
-so a national scope over a million reports reads aggregated rows, never the reports. Only live
-reports count (not withdrawn), as in the digests; a report belongs to the Bangkok month of its
-`activity_date` (the day the activity happened), as the digests' "silent provinces" do.
+What the console's overview and the weekly digest's chart show. Report figures come from the day
+totals the database keeps (bot/models/totals.py: live reports summed per province, day and
+budget source), so a national year over a million reports reads at most a row per province and
+day, never the reports. Only live reports count (not withdrawn), as in the digests; a report
+belongs to the Bangkok month of its `activity_date` (the day the activity happened), as the
+digests' "silent provinces" do.
 
 Domain level: reads the models through `scopes`; renders nothing (bot/charts.py draws these).
 """
@@ -15,10 +17,10 @@ from decimal import Decimal
 from statistics import median
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from .models import ActivityReport, BudgetSource, Organization, OrgStatus, Province
+from .models import ActivityDayTotal, BudgetSource, Organization, OrgStatus, Province
 from .scopes import Scope, in_scope
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -50,31 +52,36 @@ class MonthPoint:
         return sum(self.baht_by_source.values(), Decimal(0))
 
 
-def _live() -> object:
-    return ActivityReport.withdrawn_at.is_(None)
+CENT = Decimal("0.01")
+
+
+def _baht(value: object) -> Decimal:
+    return Decimal(str(value or 0)).quantize(CENT)
 
 
 def monthly_activity(session: Session, scope: Scope, *, now: datetime, months: int = 12, tz: ZoneInfo = BANGKOK) -> list[MonthPoint]:
     """One point per Bangkok month, oldest first, ending with the current month (so far); months
-    with no report are there with zeros. Reports dated after today are not counted."""
+    with no report are there with zeros. Reports dated after today are not counted.
+
+    Read from the day totals (bot/models/totals.py): at most a row per province, day and source."""
     today = bangkok_today(now, tz)
     first = month_start(today, months - 1)
-    year, month = extract("year", ActivityReport.activity_date), extract("month", ActivityReport.activity_date)
-    query = (select(year, month, ActivityReport.budget_source, func.count(),
-                    func.coalesce(func.sum(ActivityReport.participants), 0),
-                    func.coalesce(func.sum(ActivityReport.budget), 0))
-             .where(ActivityReport.activity_date >= first, ActivityReport.activity_date <= today, _live())
-             .group_by(year, month, ActivityReport.budget_source))
-    if not scope.is_national:
-        query = query.join(ActivityReport.organization).where(in_scope(Organization.province_id, scope))
+    query = (select(ActivityDayTotal.day, ActivityDayTotal.budget_source, func.sum(ActivityDayTotal.reports),
+                    func.sum(ActivityDayTotal.participants), func.sum(ActivityDayTotal.baht))
+             .where(ActivityDayTotal.day >= first, ActivityDayTotal.day <= today,
+                    in_scope(ActivityDayTotal.province_id, scope))
+             .group_by(ActivityDayTotal.day, ActivityDayTotal.budget_source))
     points = {month_start(today, back): MonthPoint(month_start(today, back)) for back in range(months - 1, -1, -1)}
-    for y, m, source, n, people, baht in session.execute(query):
-        point = points[date(int(y), int(m), 1)]
-        point.reports += int(n)
-        point.participants += int(people)
-        amount = Decimal(str(baht))
+    for day, source, n, people, baht in session.execute(query):
+        point = points[day.replace(day=1)]
+        point.reports += int(n or 0)
+        point.participants += int(people or 0)
+        amount = _baht(baht)
         if amount:
-            point.baht_by_source[source] = point.baht_by_source.get(source, Decimal(0)) + amount
+            key = BudgetSource(source) if source else None
+            point.baht_by_source[key] = point.baht_by_source.get(key, Decimal(0)) + amount
+    for point in points.values():  # a source whose reports were all withdrawn leaves a zero behind
+        point.baht_by_source = {k: v for k, v in point.baht_by_source.items() if v}
     return list(points.values())
 
 
@@ -103,44 +110,34 @@ class ProvinceActivity:
         return self.short_en if locale == "en" else self.short_th
 
 
-def _provinces(session: Session, scope: Scope) -> list[tuple[int, str, str, str, str, str]]:
-    return list(session.execute(
-        select(Province.id, Province.code, Province.name_th, Province.name_en, Province.short_th, Province.short_en)
-        .where(in_scope(Province.id, scope)).order_by(Province.code)).tuples())
-
-
-def _last_reports(session: Session, province_ids: list[int], today: date) -> dict[int, date]:
-    """The latest live report date (≤ today) of each province, one correlated MAX per province
-    (the reports' (organization, activity date) index answers each organization's from its end)."""
-    if not province_ids:
-        return {}
-    latest = (select(func.max(ActivityReport.activity_date)).join(ActivityReport.organization)
-              .where(Organization.province_id == Province.id, ActivityReport.activity_date <= today, _live())
-              .scalar_subquery())
-    return {pid: day for pid, day in session.execute(
-        select(Province.id, latest).where(Province.id.in_(province_ids))) if day is not None}
-
-
 def province_activity(session: Session, scope: Scope, *, now: datetime, tz: ZoneInfo = BANGKOK) -> list[ProvinceActivity]:
     """Every province of the scope, by code, with its reports this Bangkok month and its last report.
 
-    Provinces that reported this month take their last report from this month's figures; only
-    the silent ones are looked up further back."""
+    Provinces that reported this month take their last report from this month's totals; only the
+    silent ones are looked up further back (each from its own end of the totals' primary key)."""
     today = bangkok_today(now, tz)
     first = month_start(today)
-    rows = session.execute(
-        select(Organization.province_id, func.count(), func.max(ActivityReport.activity_date))
-        .join(ActivityReport.organization)
-        .where(ActivityReport.activity_date >= first, ActivityReport.activity_date <= today, _live(),
-               in_scope(Organization.province_id, scope))
-        .group_by(Organization.province_id))
-    this_month = {pid: (int(n), last) for pid, n, last in rows}
-    provinces = _provinces(session, scope)
-    earlier = _last_reports(session, [p[0] for p in provinces if p[0] not in this_month], today)
+    counted = ActivityDayTotal.reports > 0
+    this_month = {pid: (int(n or 0), last) for pid, n, last in session.execute(
+        select(ActivityDayTotal.province_id, func.sum(ActivityDayTotal.reports),
+               func.max(case((counted, ActivityDayTotal.day))))
+        .where(ActivityDayTotal.day >= first, ActivityDayTotal.day <= today,
+               in_scope(ActivityDayTotal.province_id, scope))
+        .group_by(ActivityDayTotal.province_id))}
+    provinces = list(session.execute(
+        select(Province.id, Province.code, Province.name_th, Province.name_en, Province.short_th, Province.short_en)
+        .where(in_scope(Province.id, scope)).order_by(Province.code)).tuples())
+    silent = [p[0] for p in provinces if this_month.get(p[0], (0, None))[0] == 0]
+    earlier: dict[int, date] = {}
+    if silent:
+        earlier = {pid: day for pid, day in session.execute(
+            select(ActivityDayTotal.province_id, func.max(ActivityDayTotal.day))
+            .where(ActivityDayTotal.province_id.in_(silent), ActivityDayTotal.day <= today, counted)
+            .group_by(ActivityDayTotal.province_id)) if day is not None}
     out = []
     for pid, code, name_th, name_en, short_th, short_en in provinces:
-        n, last = this_month.get(pid, (0, earlier.get(pid)))
-        out.append(ProvinceActivity(code, name_th, name_en, short_th, short_en, n, last))
+        n, last = this_month.get(pid, (0, None))
+        out.append(ProvinceActivity(code, name_th, name_en, short_th, short_en, n, last if n else earlier.get(pid)))
     return out
 
 
@@ -149,18 +146,7 @@ def silent_provinces(session: Session, scope: Scope, *, now: datetime, tz: ZoneI
     """The scope's provinces with no live report dated this Bangkok month, the longest silent first
     (never-reported ones first of all), then by code. Pass `activities` to reuse them."""
     if activities is None:
-        today = bangkok_today(now, tz)
-        first = month_start(today)
-        reported = (select(ActivityReport.id).join(ActivityReport.organization)
-                    .where(Organization.province_id == Province.id, ActivityReport.activity_date >= first,
-                           ActivityReport.activity_date <= today, _live())
-                    .exists())
-        rows = list(session.execute(
-            select(Province.id, Province.code, Province.name_th, Province.name_en, Province.short_th,
-                   Province.short_en).where(in_scope(Province.id, scope), ~reported)).tuples())
-        last = _last_reports(session, [r[0] for r in rows], today)
-        activities = [ProvinceActivity(code, th, en, sth, sen, 0, last.get(pid))
-                      for pid, code, th, en, sth, sen in rows]
+        activities = province_activity(session, scope, now=now, tz=tz)
     silent = [a for a in activities if a.silent]
     return sorted(silent, key=lambda a: (a.last_report is not None, a.last_report or date.min, a.code))
 

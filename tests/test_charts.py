@@ -58,7 +58,7 @@ def test_map_svg_is_well_formed_and_accessible():
     root = ElementTree.fromstring(svg)
     ns = {"s": "http://www.w3.org/2000/svg"}
     assert root.get("role") == "img" and root.find("s:title", ns).text == "รายงานกิจกรรมเดือนนี้ รายจังหวัด"
-    groups = root.findall("s:g", ns)
+    groups = [g for g in root.findall("s:g", ns) if g.get("data-code")]
     assert len(groups) == 77
     titles = {g.get("data-code"): g.find("s:title", ns).text for g in groups}
     assert titles["50"] == "เชียงใหม่: 3 รายงานเดือนนี้"
@@ -75,3 +75,10 @@ def test_a_region_map_is_only_as_big_as_the_region():
     width = int(ElementTree.fromstring(svg).get("width"))
     assert width < 5 * (charts.TILE + charts.GAP) + 2 * charts.PAD
     assert "No province" in charts.province_tile_map_svg([], locale="en")
+
+
+def test_the_map_explains_its_colours():
+    svg = charts.province_tile_map_svg(activities({"50": 3}), locale="th")
+    legend = ElementTree.fromstring(svg).find("{http://www.w3.org/2000/svg}g[@class='legend']")
+    texts = [t.text for t in legend.iter("{http://www.w3.org/2000/svg}text")]
+    assert texts == ["ยังไม่มีรายงานเดือนนี้", "น้อย", "มาก"]

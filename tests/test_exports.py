@@ -188,3 +188,12 @@ def test_cli_export_writes_a_file(data, cli, tmp_path, frozen_now):
     rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
     assert len(rows) == 3 and "ผู้ติดต่อ" not in rows[0]
     assert cli("export", "organizations", "--scope", "province:99").exit_code != 0
+
+
+def test_xlsx_goes_on_in_a_second_sheet_past_excels_row_limit(data, frozen_now, monkeypatch):
+    monkeypatch.setattr(exports, "XLSX_ROWS", 3)  # a header and two rows a sheet
+    out = exports.export(data, "reports", Scope.NATIONAL, fmt="xlsx", personal=False, now=frozen_now)
+    book = load_workbook(io.BytesIO(b"".join(out.chunks)), read_only=True)
+    assert book.sheetnames == ["รายงานกิจกรรม", "รายงานกิจกรรม 2"]
+    sheets = [list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets]
+    assert [len(rows) for rows in sheets] == [3, 2] and sheets[1][0] == sheets[0][0]

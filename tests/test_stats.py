@@ -5,9 +5,10 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import String, delete, func, select, type_coerce
 
 from bot import stats
-from bot.models import BudgetSource, OrgStatus
+from bot.models import ActivityDayTotal, ActivityReport, BudgetSource, Organization, OrgStatus, Province
 from bot.scopes import Scope
 
 from .helpers import org_in, person, report_on
@@ -117,3 +118,47 @@ def test_month_start_crosses_years():
     assert stats.month_start(date(2026, 1, 31), 1) == date(2025, 12, 1)
     assert stats.month_start(date(2026, 11, 18), 11) == date(2025, 12, 1)
     assert stats.month_start(date(2026, 11, 18)) == date(2026, 11, 1)
+
+
+def recount(db) -> dict:
+    """The day totals as the reports themselves give them (what the triggers must keep)."""
+    rows = db.execute(
+        select(Organization.province_id, ActivityReport.activity_date,
+               func.coalesce(type_coerce(ActivityReport.budget_source, String), ""), func.count(), func.sum(ActivityReport.participants),
+               func.coalesce(func.sum(ActivityReport.budget), 0))
+        .join(ActivityReport.organization).where(ActivityReport.withdrawn_at.is_(None))
+        .group_by(Organization.province_id, ActivityReport.activity_date, ActivityReport.budget_source))
+    return {(pid, day, source): (n, people, stats._baht(baht)) for pid, day, source, n, people, baht in rows}
+
+
+def totals(db) -> dict:
+    return {(t.province_id, t.day, t.budget_source): (t.reports, t.participants, stats._baht(t.baht))
+            for t in db.scalars(select(ActivityDayTotal)) if t.reports}
+
+
+def test_the_day_totals_follow_every_change_to_reports_and_organizations(data, frozen_now):
+    assert totals(data) == recount(data) and len(totals(data)) == 8
+    report = data.scalar(select(ActivityReport).where(ActivityReport.participants == 20))
+    report.participants, report.budget, report.budget_source = 25, Decimal("99.25"), None  # a correction
+    data.commit()
+    assert totals(data) == recount(data)
+    report.withdrawn_at = frozen_now  # a withdrawal
+    data.commit()
+    assert totals(data) == recount(data)
+    assert stats.monthly_activity(data, CHIANG_MAI, now=frozen_now)[-1].reports == 1
+    report.withdrawn_at = None
+    report.activity_date = date(2026, 11, 1)
+    data.commit()
+    assert totals(data) == recount(data)
+    moved = data.scalar(select(Organization).where(Organization.name == "กลุ่มออมทรัพย์บ้านป่าแดด"))
+    moved.province = data.scalar(select(Province).where(Province.code == "10"))  # moved to Bangkok
+    data.commit()
+    assert totals(data) == recount(data)
+    assert stats.province_activity(data, Scope.parse("province:10"), now=frozen_now)[0].last_report == date(2026, 9, 15)
+    data.delete(data.scalar(select(Organization).where(Organization.name == "วิสาหกิจชุมชนบ้านแม่กำปอง")))
+    data.commit()  # its reports go with it (ON DELETE CASCADE), and out of the totals
+    assert totals(data) == recount(data)
+    assert stats.province_activity(data, CHIANG_MAI, now=frozen_now)[0].last_report is None
+    data.execute(delete(ActivityReport))
+    data.commit()
+    assert totals(data) == {}

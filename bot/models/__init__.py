@@ -11,6 +11,7 @@ from .members import Member, Role, RoleGrant, ScopeKind
 from .organizations import Organization, OrgStatus, organization_issues
 from .meetings import MeetingNotice, MeetingRecipient, NoticeStatus, RsvpAnswer
 from .reports import ActivityReport, ActivityType, BudgetSource, MemberPreference, PhotoStatus, ReportPhoto
+from .totals import ActivityDayTotal
 
 __all__ = [
     "AgendaItem", "AssemblySession", "Ballot", "DecisionRule", "ItemStatus", "Vote", "VoteChange",
@@ -24,4 +25,5 @@ __all__ = [
     "Organization", "OrgStatus", "organization_issues",
     "BoundGroup", "MeetingNotice", "MeetingRecipient", "NoticeStatus", "RsvpAnswer",
     "ActivityReport", "ActivityType", "BudgetSource", "MemberPreference", "PhotoStatus", "ReportPhoto",
+    "ActivityDayTotal",
 ]
