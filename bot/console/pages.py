@@ -316,8 +316,10 @@ def assembly() -> Any:
 def _members_in_scope(scope: Scope) -> Any:
     """Members living in the scope, or holding a role whose scope lies inside it."""
     session = db()
-    inside = {(g.scope_kind, g.scope_code) for g in session.scalars(select(RoleGrant))
-              if (place := place_of(session, Scope.of(g))) is not None and contains(scope, place)}
+    # Distinct grant scopes are few (at most every region, group and province): one look-up each.
+    inside = {(kind, code) for kind, code in session.execute(
+                  select(RoleGrant.scope_kind, RoleGrant.scope_code).distinct())
+              if (place := place_of(session, Scope(kind, code))) is not None and contains(scope, place)}
     granted = select(RoleGrant.member_id).where(or_(*[(RoleGrant.scope_kind == k) & (RoleGrant.scope_code == c)
                                                       for k, c in inside])) if inside else None
     where = in_scope(Member.province_id, scope)
