@@ -264,3 +264,14 @@ def test_assembly_shows_turnout_while_open_and_the_masked_result_after_close(cha
     assert "ผ่าน" in closed and "<th>เห็นด้วย</th>" in result
     assert "น้อยกว่า 3" in result or "ไม่แสดง" in result  # Bangkok's single vote is never a number
     assert "<th>3</th><th>1</th><th>0</th>" in result  # the item's totals stay public
+
+
+def test_reports_show_this_month_unless_dates_are_given(chat, db, world, frozen_now):
+    org = db.get(Organization, world["cm"])
+    _report(db, org, member_of(db, U1), date(2026, 10, 30), participants=7)
+    db.commit()
+    client = world["client"]
+    this_month = client.get("/console/reports").get_data(as_text=True)
+    assert 'id="total">1<' in this_month and 'value="2026-11-01"' in this_month
+    wider = client.get("/console/reports?from=2026-10-01&to=2026-11-30").get_data(as_text=True)
+    assert 'id="total">2<' in wider and 'id="participants">42<' in wider
