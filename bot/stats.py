@@ -191,3 +191,34 @@ def overview(session: Session, scope: Scope, *, now: datetime, tz: ZoneInfo = BA
     return Overview(scope, monthly_activity(session, scope, now=now, tz=tz), provinces,
                     silent_provinces(session, scope, now=now, tz=tz, activities=provinces),
                     certification_waits(session, scope, now=now, tz=tz))
+
+
+# ---- totals between two days (the console's reports page) ----------------------------------------
+
+
+@dataclass
+class Totals:
+    reports: int
+    participants: int
+    baht_by_source: dict[BudgetSource | None, Decimal]  # sources with baht only
+
+
+def totals_between(session: Session, scope: Scope, *, start: date | None, end: date | None,
+                   province_id: int | None = None) -> Totals:
+    """Live reports, participants and baht by source dated start..end (either open) in the scope,
+    or one province of it, from the day totals: as fast for a year of the country as for a day."""
+    where = [in_scope(ActivityDayTotal.province_id, scope)]
+    if province_id is not None:
+        where.append(ActivityDayTotal.province_id == province_id)
+    if start is not None:
+        where.append(ActivityDayTotal.day >= start)
+    if end is not None:
+        where.append(ActivityDayTotal.day <= end)
+    rows = session.execute(select(ActivityDayTotal.budget_source, func.sum(ActivityDayTotal.reports),
+                                  func.sum(ActivityDayTotal.participants), func.sum(ActivityDayTotal.baht))
+                           .where(*where).group_by(ActivityDayTotal.budget_source)).all()
+    by_source: dict[BudgetSource | None, Decimal] = {}
+    for source, _reports, _people, baht in rows:
+        if baht:
+            by_source[BudgetSource(source) if source else None] = Decimal(baht)
+    return Totals(int(sum(r[1] or 0 for r in rows)), int(sum(r[2] or 0 for r in rows)), by_source)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import secrets
 import sys
 import tempfile
 import time
@@ -41,7 +42,7 @@ SCOPES = ("national", "region:north", "province:50")
 
 def sign_in(engine) -> str:
     with Session(engine) as session, session.begin():
-        member = Member(line_user_id="U" + "b" * 32, locale="th", active=True, full_name="bench",
+        member = Member(line_user_id="U" + secrets.token_hex(16), locale="th", active=True, full_name="bench",
                         registered_at=NOW, consent_at=NOW)
         session.add(member)
         session.flush()

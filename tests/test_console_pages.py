@@ -275,3 +275,11 @@ def test_reports_show_this_month_unless_dates_are_given(chat, db, world, frozen_
     assert 'id="total">1<' in this_month and 'value="2026-11-01"' in this_month
     wider = client.get("/console/reports?from=2026-10-01&to=2026-11-30").get_data(as_text=True)
     assert 'id="total">2<' in wider and 'id="participants">42<' in wider
+
+
+def test_report_totals_agree_whichever_way_they_are_summed(chat, db, world):
+    client = world["client"]
+    kept = client.get("/console/reports").get_data(as_text=True)  # from the day totals
+    counted = client.get(f"/console/reports?org={world['cm']}").get_data(as_text=True)  # from the rows
+    for marker in ('id="total">', 'id="participants">', 'id="baht">'):
+        assert kept.split(marker)[1].split("<")[0] == counted.split(marker)[1].split("<")[0], marker

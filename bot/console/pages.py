@@ -217,13 +217,18 @@ def _date_arg(name: str) -> date | None:
         return thai.parse_date(raw, today=today())
 
 
+def _report_dates() -> tuple[date | None, date | None]:
+    start, end = _date_arg("from"), _date_arg("to")
+    if "from" not in request.args and "to" not in request.args:
+        start = today().replace(day=1)  # this month unless asked: a year of a whole country is a lot to list
+    return start, end
+
+
 def _report_query() -> Any:
     v = viewer()
     query = (select(ActivityReport).join(Organization, ActivityReport.organization_id == Organization.id)
              .where(in_scope(Organization.province_id, v.scope), ActivityReport.withdrawn_at.is_(None)))
-    start, end = _date_arg("from"), _date_arg("to")
-    if "from" not in request.args and "to" not in request.args:
-        start = today().replace(day=1)  # this month unless asked: a year of a whole country is a lot to sum
+    start, end = _report_dates()
     if start:
         query = query.where(ActivityReport.activity_date >= start)
     if end:
@@ -249,12 +254,19 @@ def _report_query() -> Any:
 def report_list() -> Any:
     session, page = db(), _page()
     query = _report_query()
-    # The same joins and filters, aggregated in the database.
-    count, participants = session.execute(query.with_only_columns(
-        func.count(ActivityReport.id), func.coalesce(func.sum(ActivityReport.participants), 0))).one()
-    baht = session.execute(query.with_only_columns(ActivityReport.budget_source, func.sum(ActivityReport.budget))
-                           .where(ActivityReport.budget.is_not(None))
-                           .group_by(ActivityReport.budget_source)).all()
+    start, end = _report_dates()
+    if not request.args.get("org") and not request.args.get("issue"):
+        # Dates and provinces only: the sums the database keeps per province and day (stats).
+        province = _province_filter()
+        found = stats.totals_between(session, viewer().scope, start=start, end=end,
+                                     province_id=province.id if province else None)
+        count, participants, baht = found.reports, found.participants, list(found.baht_by_source.items())
+    else:  # the same joins and filters as the rows, aggregated in the database
+        count, participants = session.execute(query.with_only_columns(
+            func.count(ActivityReport.id), func.coalesce(func.sum(ActivityReport.participants), 0))).one()
+        baht = session.execute(query.with_only_columns(ActivityReport.budget_source, func.sum(ActivityReport.budget))
+                               .where(ActivityReport.budget.is_not(None))
+                               .group_by(ActivityReport.budget_source)).all()
     by_source = [(_(BUDGET_SOURCE_LABELS[s]) if s else _("console.source_unknown"), Decimal(total or 0)) for s, total in baht]
     rows = session.scalars(query.options(selectinload(ActivityReport.organization).selectinload(Organization.province),
                                          selectinload(ActivityReport.photos), selectinload(ActivityReport.issue))
