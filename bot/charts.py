@@ -77,8 +77,9 @@ def monthly_chart_png(points: Sequence[MonthPoint], *, locale: str, title: str) 
             try:
                 x = range(len(points))
                 bars = ax.bar(x, reports, color=BAR, width=0.65, label=_("chart.reports"), zorder=2)
-                ax.bar_label(bars, labels=[format_number(n, locale) if n else "" for n in reports],
-                             padding=3, fontsize=11, color="#1a202c")
+                figures = [format_number(n, locale) if n else "" for n in reports]
+                widest = max((len(f) for f in figures), default=0)  # "153,855" must fit over its bar
+                ax.bar_label(bars, labels=figures, padding=3, fontsize=11 if widest <= 5 else 9, color="#1a202c")
                 ax.set_xticks(list(x), labels, fontsize=12)
                 ax.set_ylabel(_("chart.reports"), color=BAR)
                 ax.set_ylim(0, max(max(reports, default=0) * 1.18, 4))
@@ -87,7 +88,9 @@ def monthly_chart_png(points: Sequence[MonthPoint], *, locale: str, title: str) 
                 right = ax.twinx()
                 right.plot(list(x), people, color=LINE_COLOUR, marker="o", linewidth=2.5, label=_("chart.participants"))
                 right.set_ylabel(_("chart.participants"), color=LINE_COLOUR)
-                right.set_ylim(0, max(max(people, default=0) * 1.18, 4))
+                # The line's scale tops out higher than the bars', so where the two trends run together
+                # the line passes under the bars' figures rather than through them.
+                right.set_ylim(0, max(max(people, default=0) * 1.45, 4))
                 right.spines[["top", "left"]].set_visible(False)
                 for axis in (ax, right):
                     axis.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
