@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.models import ActivityReport, ActivityType, Member, Organization, OrgStatus, Province
 
-from .conftest import ARTIFACTS, LAUNCH_ARGS  # noqa: F401 - LAUNCH_ARGS documents how Chromium runs
+from .conftest import ARTIFACTS
 
 TIMEOUT = 15_000
 
