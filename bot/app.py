@@ -38,10 +38,16 @@ def create_app(settings: Settings | None = None, *, emulator: LineEmulator | Non
     from .webhook import bp as webhook_bp
 
     app.register_blueprint(webhook_bp)
+    from .chart_images import bp as chart_images_bp
+
+    app.register_blueprint(chart_images_bp)
     if emulator is not None:  # never in production: the page can act as any user
         from .simulator import init_simulator
 
         init_simulator(app, emulator)
+    from .console import init_console
+
+    init_console(app)  # after the webhook and simulator: it exempts them from its CSRF check
 
     @app.get("/healthz")
     def healthz():

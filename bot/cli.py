@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import secrets
 import sys
 from datetime import datetime
@@ -185,8 +186,15 @@ def _serve_with_emulator(settings: Settings, host: str, port: int) -> None:
     emulator = LineEmulator(access_token=token, strict=False)  # lenient: show what LINE would refuse
     emulator.quota_limit = None  # a workshop demo must not stop at the free plan's monthly quota
     emulator.start()
+    # LINE Login against the emulator too, so the console's "Sign in with LINE" works offline;
+    # sign-in links in chat point at this server unless KHABUAN_PUBLIC_URL says otherwise.
+    login_id, login_secret = "2000000001", secrets.token_hex(16)
+    emulator.login.set_channel(login_id, login_secret)
+    public_url = os.environ.get("KHABUAN_PUBLIC_URL") or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     local = replace(settings, channel_secret=secrets.token_hex(16), channel_access_token=token,
-                    line_api_base_url=emulator.base_url)
+                    line_api_base_url=emulator.base_url, public_url=public_url.rstrip("/"),
+                    login_channel_id=login_id, login_channel_secret=login_secret,
+                    login_metadata_url=f"{emulator.base_url}/.well-known/openid-configuration")
     app = create_app(local, emulator=emulator)
     services = app.extensions["khabuan"]
     worker = Worker(services, build_registry(), WorkerOptions(poll=0.5))
@@ -203,6 +211,7 @@ def _serve_with_emulator(settings: Settings, host: str, port: int) -> None:
         worker_thread.start()
         click.echo("No LINE channel configured: running the local LINE emulator at " + emulator.base_url)
         click.echo(f"Chat simulator: http://{host}:{port}/simulator/   (Ctrl-C stops everything)")
+        click.echo(f"Web console:    http://{host}:{port}/console/   (a persona types เปิดแดชบอร์ด for a link)")
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -596,3 +605,51 @@ def audit_log(since: str | None, member: str | None, limit: int) -> None:
         click.echo(f"{_bangkok(line.at, tz)}  {line.action.value:<15} {line.via.value:<7} "
                    f"by {line.actor or 'operator/system'}  to {line.subject or '-'}  "
                    f"{line.role or '-'} {line.scope or '-'}  {details}".rstrip())
+
+
+@main.command("export")
+@click.argument("kind", type=click.Choice(["organizations", "reports", "delegates", "results"]))
+@click.option("--scope", "scope_text", default="national", show_default=True,
+              help="national, region:CODE, group:CODE or province:CODE")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="file to write (default: the export's own name, in the current directory; - for stdout)")
+@click.option("--personal", is_flag=True, help="include names and phone numbers (personal data)")
+@click.option("--lang", type=click.Choice(["th", "en"]), default="th", show_default=True, help="column headers")
+@with_appcontext
+def export_command(kind: str, scope_text: str, fmt: str, out_path: Path | None, personal: bool, lang: str) -> None:
+    """Export organizations, activity reports, delegates or assembly results as CSV or XLSX.
+
+    Streamed: a million reports are written with flat memory. The export is recorded in the audit log.
+    """
+    from . import audit, exports
+    from .models import AuditAction, AuditVia, utcnow
+    from .scopes import ScopeError, resolve
+
+    services = _services()
+    now = utcnow()
+    with services.session_factory() as session:
+        try:
+            scope = resolve(session, scope_text)
+        except ScopeError as exc:
+            raise click.ClickException(str(exc)) from None
+        result = exports.export(session, kind, scope, fmt=fmt, personal=personal, now=now, locale=lang,
+                                tz=services.settings.timezone)
+        target = out_path or Path(result.filename)
+        written = 0
+        if str(target) == "-":
+            stream = click.get_binary_stream("stdout")
+            for chunk in result.chunks:
+                stream.write(chunk)
+                written += len(chunk)
+        else:
+            with open(target, "wb") as file:
+                for chunk in result.chunks:
+                    file.write(chunk)
+                    written += len(chunk)
+        session.rollback()  # the export only read; the audit entry is its own transaction
+        with session.begin():
+            audit.record(session, action=AuditAction.EXPORT, via=AuditVia.CLI, now=now, scope=scope,
+                         details={"kind": kind, "format": fmt, "personal": personal})
+    if str(target) != "-":
+        click.echo(f"wrote {target} ({written:,} bytes)", err=True)

@@ -18,6 +18,7 @@ SUPPORTED_LOCALES = ("th", "en")
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LINE_API_DEFAULT = "https://api.line.me"
+LINE_LOGIN_METADATA = "https://access.line.me/.well-known/openid-configuration"
 
 
 class ConfigError(RuntimeError):
@@ -42,6 +43,21 @@ class Settings:
     metrics_token: str = ""
     media_storage_url: str = ""
     media_s3_endpoint_url: str = ""
+    # The web console (bot/console): where people reach this app (sign-in links in chat point
+    # there), the key that signs its cookies, and the LINE Login channel, if there is one.
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = ""
+    login_channel_id: str = ""
+    login_channel_secret: str = ""
+    login_metadata_url: str = LINE_LOGIN_METADATA
+
+    @property
+    def has_login(self) -> bool:
+        """True when a LINE Login channel is configured: the console offers "Sign in with LINE"."""
+        return bool(self.login_channel_id and self.login_channel_secret)
+    # The bot's own public HTTPS origin (PUBLIC_BASE_URL, e.g. https://khabuan.example.org), for
+    # links LINE fetches: the weekly digest's chart image. "" when unset: those links are left out.
+    public_base_url: str = ""
 
     @property
     def has_channel(self) -> bool:
@@ -133,6 +149,16 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
     endpoint = env.get("MEDIA_S3_ENDPOINT_URL", "").strip()
     if endpoint and not endpoint.startswith(("http://", "https://")):
         raise ConfigError(f"MEDIA_S3_ENDPOINT_URL must be an http(s) URL, got {endpoint!r}")
+    public_url = env.get("KHABUAN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    if not public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"KHABUAN_PUBLIC_URL must be an http(s) URL, got {public_url!r}")
+    login_id = env.get("LINE_LOGIN_CHANNEL_ID", "")
+    login_secret = env.get("LINE_LOGIN_CHANNEL_SECRET", "")
+    if bool(login_id) != bool(login_secret):
+        raise ConfigError("Set both LINE_LOGIN_CHANNEL_ID and LINE_LOGIN_CHANNEL_SECRET, or neither")
+    public = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+    if public and not (public.startswith("https://") and len(public) > len("https://")):
+        raise ConfigError(f"PUBLIC_BASE_URL must be an https:// URL (LINE fetches images over HTTPS only), got {public!r}")
 
     return Settings(
         channel_secret=secret,
@@ -149,4 +175,10 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
         metrics_token=env.get("METRICS_TOKEN", "").strip(),
         media_storage_url=media_url,
         media_s3_endpoint_url=endpoint,
+        public_url=public_url,
+        secret_key=env.get("KHABUAN_SECRET_KEY", ""),
+        login_channel_id=login_id,
+        login_channel_secret=login_secret,
+        login_metadata_url=env.get("LINE_LOGIN_METADATA_URL", LINE_LOGIN_METADATA),
+        public_base_url=public,
     )

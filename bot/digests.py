@@ -19,11 +19,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from linebot.v3.messaging import FlexMessage
+from linebot.v3.messaging import FlexMessage, ImageMessage, Message
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from . import scopes, ui
+from . import links, scopes, stats, ui
 from .cards.digests import render
 from .delivery import enqueue
 from .i18n import _, use_locale
@@ -157,27 +157,12 @@ def compute(session: Session, kind: ScopeKind, code: str, period: tuple[date, da
         key=lambda t: (-t[1], t[0]))
     digest.top_orgs = [(name, int(n)) for name, n in top]
 
-    month_start = today.replace(day=1)
-    # Correlated NOT EXISTS: a province with a report stops at its first one (org index, then the
-    # reports' (organization, date) index), instead of collecting every report of the month.
-    reported_this_month = (
-        select(ActivityReport.id).join(ActivityReport.organization)
-        .where(Organization.province_id == Province.id, ActivityReport.activity_date >= month_start,
-               ActivityReport.activity_date <= today, ActivityReport.withdrawn_at.is_(None))
-        .exists())
-    province_label = Province.short_en if locale == "en" else Province.short_th
-    scope_rows = select(Province.id).where(in_scope(Province.id, scope))
-    digest.scope_province_count = int(session.scalar(select(func.count()).select_from(scope_rows.subquery())) or 0)
-    # With each silent province, its latest report ever (correlated MAX over the same index), so the
-    # card can say which have been silent longest rather than list every name.
-    latest_report = (
-        select(func.max(ActivityReport.activity_date)).join(ActivityReport.organization)
-        .where(Organization.province_id == Province.id, ActivityReport.activity_date <= today,
-               ActivityReport.withdrawn_at.is_(None))
-        .scalar_subquery())
-    silent = [(name, latest) for name, latest in session.execute(
-        select(province_label, latest_report).where(in_scope(Province.id, scope), ~reported_this_month)
-        .order_by(province_label))]
+    # The scope's provinces, which reported this month and each one's latest report: the same
+    # figures as the console's overview (bot/stats.py, from the day totals). With the latest report,
+    # the card can say which have been silent longest rather than list every name.
+    provinces = stats.province_activity(session, scope, now=now, tz=tz)
+    digest.scope_province_count = len(provinces)
+    silent = sorted(((p.label(locale), p.last_report) for p in provinces if p.silent), key=lambda row: row[0])
     digest.silent_provinces = [name for name, _latest in silent]
     digest.longest_silent = [(name, None if latest is None else (today - latest).days) for name, latest in
                              sorted(silent, key=lambda row: (row[1] is not None, row[1] or date.min, row[0]))]
@@ -302,12 +287,24 @@ def send_digests(services: Services, now: datetime, *, weekly: bool) -> int:
             digest, message = digest_for_group(session, group, weekly=weekly, now=now, tz=tz)
             if digest.empty:
                 continue
-            rows = enqueue(session, [group.line_group_id], [message], now=now, kind=f"digest.{kind}",
+            messages: list[Message] = [message]
+            if weekly and (chart := chart_image(services, group, now=now)) is not None:
+                messages.append(chart)
+            rows = enqueue(session, [group.line_group_id], messages, now=now, kind=f"digest.{kind}",
                            priority=Priority.LOW,
                            dedupe_key=f"digest:{kind}:{group.id}:{digest.period[0].isoformat()}")
             queued += bool(rows)
     log.info("%s digests: %d of %d groups queued", kind, queued, len(groups))
     return queued
+
+
+def chart_image(services: Services, group: BoundGroup, *, now: datetime) -> ImageMessage | None:
+    """The 12-month chart of the group's scope, up to this month, as an image LINE fetches from the
+    bot's own HTTPS endpoint (bot/chart_images.py) under a signed, expiring link; None without a
+    public base URL."""
+    month = now.astimezone(services.settings.timezone).date().replace(day=1)
+    url = links.chart_url(services.settings, group.scope, month, group.locale, now=now)
+    return ImageMessage(original_content_url=url, preview_image_url=url) if url else None
 
 
 def daily_digests(services: Services, now: datetime) -> int:

@@ -34,6 +34,7 @@ ENTRIES: dict[str, Entry] = {entry.command: entry for entry in (
     Entry("assembly", N_("menu.assembly"), N_("help.assembly")),
     Entry("appoint", N_("menu.appoint"), N_("help.appoint")),
     Entry("seat_nominations", N_("menu.seat_nominations"), N_("help.seat_nominations")),
+    Entry("console", N_("menu.console"), N_("help.console")),
     Entry("language", N_("menu.language"), N_("help.language")),
 )}
 

@@ -57,6 +57,8 @@ data                    fields                                 meaning
 ``a=mtg.move``          ``id`` id (meeting notice)             organizer moves it (datetime picker)
 ``a=seat.confirm``      ``id`` id (seat nomination)            the national office confirms a seat
 ``a=invite.withdraw``   ``id`` id (invitation)                 withdraw an open invitation
+``a=console.ok``        ``id`` id (console sign-in)            "yes, I am signing in to the console"
+``a=console.no``        ``id`` id (console sign-in)            "no, that is not me"
 ``a=gbind``             ``s`` scope (national or               group chat: bind to this scope
                         region|group|province:<code>)
 ``a=gset``              ``k`` one of daily, weekly, results,   group chat: toggle a digest / language
@@ -166,6 +168,8 @@ ACTIONS: dict[str, dict[str, Field]] = {
     "mtg.move": _id(),
     "seat.confirm": _id(),
     "invite.withdraw": _id(),
+    "console.ok": _id(),
+    "console.no": _id(),
     "gbind": {"s": Field(pattern(_SCOPE))},
     "gset": {"k": Field(one_of("daily", "weekly", "results", "cert", "lang"))},
 }

@@ -13,9 +13,29 @@ from enum import Enum
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from .models import ActivityReport, Member, Organization, ReportPhoto
+from .i18n import N_
+from .models import ActivityReport, ActivityType, BudgetSource, Member, Organization, ReportPhoto
 from .models.reports import reporting_orgs
 from .reminders import month_bounds
+
+# The catalog label of each activity type and budget source (the chat's choices, the exports' cells).
+ACTIVITY_LABELS = {
+    ActivityType.MEETING: N_("activity.meeting"),
+    ActivityType.TRAINING: N_("activity.training"),
+    ActivityType.SAVINGS: N_("activity.savings"),
+    ActivityType.HOUSING: N_("activity.housing"),
+    ActivityType.WELFARE_FUND: N_("activity.welfare_fund"),
+    ActivityType.LAND: N_("activity.land"),
+    ActivityType.ENTERPRISE: N_("activity.enterprise"),
+    ActivityType.DISASTER: N_("activity.disaster"),
+    ActivityType.OTHER: N_("activity.other"),
+}
+BUDGET_SOURCE_LABELS = {
+    BudgetSource.COMMUNITY_FUND: N_("budget_source.community_fund"),
+    BudgetSource.CODI: N_("budget_source.codi"),
+    BudgetSource.LOCAL_GOVERNMENT: N_("budget_source.local_gov"),
+    BudgetSource.OTHER: N_("budget_source.other"),
+}
 
 CHANGE_WINDOW = timedelta(days=7)  # an author may correct or withdraw a report this long after sending it
 

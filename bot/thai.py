@@ -781,6 +781,14 @@ def format_date(d: date, locale: str, *, long: bool = False) -> str:
     return f"{d.day} {month} {year}"
 
 
+def format_month(d: date, locale: str) -> str:
+    """A month for a chart's axis: th "พ.ย. 69" (Buddhist year, two digits), en "Nov 26"."""
+    loc = _babel_locale(locale)
+    month = _month_names("abbreviated", loc)[d.month]
+    year = d.year + BE_OFFSET if loc == "th" else d.year
+    return f"{month} {year % 100:02d}"
+
+
 def format_datetime(
     dt: datetime,
     locale: str,

@@ -35,6 +35,7 @@ from bot.i18n import use_locale  # noqa: E402
 from bot.models import (  # noqa: E402
     ActivityReport,
     ActivityType,
+    BudgetSource,
     Member,
     Organization,
     OrgStatus,
@@ -51,7 +52,8 @@ TZ = ZoneInfo("Asia/Bangkok")
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=timezone.utc)  # 18:00 in Bangkok: the daily digest
 
 
-def build(engine, orgs: int, reports: int, rng: random.Random) -> None:
+def build(engine, orgs: int, reports: int, rng: random.Random, *, report_days: int = 60) -> None:
+    """Seed the geography, then organizations and reports (a tenth today, the rest over `report_days`)."""
     with Session(engine) as session, session.begin():
         seed(session)
     with engine.begin() as conn:
@@ -75,12 +77,13 @@ def build(engine, orgs: int, reports: int, rng: random.Random) -> None:
         for start in range(0, reports, CHUNK):
             rows = []
             for _n in range(start, min(reports, start + CHUNK)):
-                age = 0 if rng.random() < 0.1 else rng.randrange(1, 60)
+                age = 0 if rng.random() < 0.1 else rng.randrange(1, report_days)
                 created = NOW - timedelta(days=age, minutes=rng.randrange(0, 600))
                 rows.append(dict(organization_id=rng.choice(org_ids), author_id=author,
                                  activity_type=ActivityType.MEETING, issue_id=rng.choice(issues),
                                  activity_date=created.astimezone(TZ).date(), participants=rng.randrange(3, 200),
                                  description="", budget=Decimal(rng.randrange(0, 50_000)),
+                                 budget_source=rng.choice(list(BudgetSource)),
                                  created_at=created, updated_at=created))
             conn.execute(insert(ActivityReport), rows)
             if (start // CHUNK) % 20 == 0:

@@ -236,3 +236,58 @@ def rollups_and_recount(db):
         org[(day, report.organization_id)] += 1
     recount_issue = {k: (n, people, baht.quantize(cents)) for k, (n, people, baht) in issue.items()}
     return (stored_issue, stored_org), (recount_issue, dict(org))
+
+
+def link_path(text: str) -> str:
+    """The console sign-in link's path in a chat reply ("/console/link/<token>")."""
+    import re
+
+    found = re.search(r"https?://[^/\s]+(/console/link/[A-Za-z0-9_-]+)", text)
+    assert found, f"no sign-in link in {text!r}"
+    return found.group(1)
+
+
+def console_client(app, db, user_id: str, now=None):
+    """A browser signed in to the console as this member (a session made as a sign-in would)."""
+    from bot import signin
+
+    member = member_of(db, user_id)
+    token = signin.start_session(db, member, now or datetime.now(timezone.utc), via="link")
+    db.commit()
+    client = app.test_client()
+    client.set_cookie("khabuan_console", token, path="/console")
+    return client
+
+
+def csrf_token(html: str) -> str:
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def org_in(db, name: str, province_code: str, *, status=OrgStatus.CERTIFIED,
+           created=datetime(2026, 10, 1, tzinfo=timezone.utc), phone: str | None = None, contact=None):
+    """An organization in a province (by code), created at a given moment; flushed, not committed."""
+    row = Organization(name=name, org_type="community", member_count=30, status=status, contact_phone=phone,
+                       province=db.scalar(select(Province).where(Province.code == province_code)),
+                       contact=contact, created_at=created, updated_at=created)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def report_on(db, organization, author, day, *, participants=10, budget=None, source=None, withdrawn=False,
+              created=None):
+    """A live (or withdrawn) activity report of an organization dated `day` (a Bangkok date)."""
+    from bot.models import ActivityReport, ActivityType
+
+    created = created or datetime(day.year, day.month, day.day, 3, 0, tzinfo=timezone.utc)
+    row = ActivityReport(organization_id=organization.id, author_id=author.id, activity_type=ActivityType.MEETING,
+                         activity_date=day, participants=participants, description="ประชุม", budget=budget,
+                         budget_source=source, created_at=created, updated_at=created,
+                         withdrawn_at=created if withdrawn else None)
+    db.add(row)
+    db.flush()
+    return row

@@ -15,7 +15,8 @@ KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 def used_ids() -> set[str]:
     ids = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map=[("**.py", "python")], keywords=KEYWORDS):
+            str(ROOT), method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")],
+            keywords=KEYWORDS):
         ids.update([message] if isinstance(message, str) else [m for m in message if m])
     return ids
 

@@ -32,6 +32,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from bot.emulator.login import LoginProvider
 from bot.emulator.validation import (
     RICH_MENU_IMAGE_MAX_BYTES,
     RICH_MENU_IMAGE_SIZES,
@@ -267,6 +268,12 @@ class LineEmulator:
         self._url_map = _url_map()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        # LINE Login (OpenID Connect) for the web console: its own paths, no bearer token.
+        self.login = LoginProvider(self._known_people)
+
+    def _known_people(self) -> dict[str, str]:
+        with self._lock:
+            return {uid: p.get("displayName", uid) for uid, p in self._state.profiles.items()}
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -319,6 +326,7 @@ class LineEmulator:
         """
         with self._lock:
             self._state = _State()
+        self.login.reset()
 
     # ---- scenario set-up -----------------------------------------------------------------
 
@@ -425,6 +433,10 @@ class LineEmulator:
 
     def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
+        if self.login.owns(request.path):
+            status, response = self.login.handle(request, self.base_url)
+            self._record(request, b"", None, str(uuid.uuid4()), _Outcome(status, {}, errors=()))
+            return response(environ, start_response)
         raw = request.get_data()
         request_id = str(uuid.uuid4())
         body = _parse_json(raw)

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from ..router import Router
-from . import appointments, assembly, groups, meetings, menu, organizations, profile, registration, reports
+from . import appointments, assembly, console, groups, meetings, menu, organizations, profile, registration, reports
 
-MODULES = (menu, registration, organizations, profile, groups, reports, assembly, meetings, appointments)
+MODULES = (menu, registration, organizations, profile, groups, reports, assembly, meetings, appointments, console)
 
 
 def build_router() -> Router:

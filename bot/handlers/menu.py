@@ -12,6 +12,7 @@ from ..i18n import _, use_locale
 from ..models import Organization, Role
 from ..models.reports import reporting_orgs
 from ..roles import has_role
+from ..signin import may_use_console
 from ..router import Router
 
 
@@ -39,9 +40,16 @@ def menu_commands(ctx: Context) -> list[str]:
         commands.append("seat_nominations")
     if has_role(member, Role.DELEGATE):
         commands.append("my_ballots")
+    if may_use_console(member):
+        commands.append("console")
     if is_assembly_secretariat(member):
         commands.append("assembly")
-    return commands + ["language", "help"]
+    commands += ["language", "help"]
+    if len(commands) > ui.MAX_QUICK_REPLIES:
+        # Someone holding every role (an admin) has more than LINE's 13 chips: the language is
+        # also one tap away in ข้อมูลของฉัน, and typing "ภาษา" works anywhere.
+        commands.remove("language")
+    return commands
 
 
 def menu_chips(ctx: Context) -> list[ui.Chip]:

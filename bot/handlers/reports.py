@@ -40,31 +40,13 @@ from ..models import (
 )
 from ..models.reports import reporting_orgs
 from ..refusal import Refusal, registered
-from ..reports import CHANGE_WINDOW, Unchangeable
+from ..reports import ACTIVITY_LABELS, BUDGET_SOURCE_LABELS, CHANGE_WINDOW, Unchangeable
 from ..router import Router
 from .menu import menu_chips
 
 MAX_PHOTOS = 5
 MY_REPORTS_SHOWN = 5
 MAX_PAST_DAYS = 366  # older dates are almost always a mistyped year
-
-ACTIVITY_LABELS = {
-    ActivityType.MEETING: N_("activity.meeting"),
-    ActivityType.TRAINING: N_("activity.training"),
-    ActivityType.SAVINGS: N_("activity.savings"),
-    ActivityType.HOUSING: N_("activity.housing"),
-    ActivityType.WELFARE_FUND: N_("activity.welfare_fund"),
-    ActivityType.LAND: N_("activity.land"),
-    ActivityType.ENTERPRISE: N_("activity.enterprise"),
-    ActivityType.DISASTER: N_("activity.disaster"),
-    ActivityType.OTHER: N_("activity.other"),
-}
-BUDGET_SOURCE_LABELS = {
-    BudgetSource.COMMUNITY_FUND: N_("budget_source.community_fund"),
-    BudgetSource.CODI: N_("budget_source.codi"),
-    BudgetSource.LOCAL_GOVERNMENT: N_("budget_source.local_gov"),
-    BudgetSource.OTHER: N_("budget_source.other"),
-}
 
 
 # ---- options ------------------------------------------------------------------------

@@ -129,3 +129,44 @@ def shot():
         page.screenshot(path=str(ARTIFACTS / f"simulator-{next(counter):02d}-{name}.png"), full_page=True)
 
     return save
+
+
+CONSOLE_LOGIN_ID, CONSOLE_LOGIN_SECRET = "2000000001", "browser-login-secret"
+
+
+@pytest.fixture(scope="module")
+def console_live(migrated, database_url, tmp_path_factory) -> Iterator[Live]:
+    """`khabuan serve` as a newcomer runs it, for the console: the simulator, the worker, sign-in
+    links pointing at this server, and LINE Login against the emulator."""
+    from dataclasses import replace
+
+    _clean(migrated)
+    emulator = LineEmulator(access_token=TOKEN, strict=False).start()
+    emulator.quota_limit = None
+    emulator.login.set_channel(CONSOLE_LOGIN_ID, CONSOLE_LOGIN_SECRET)
+    holder: dict[str, Flask] = {}
+    # Bound first, so the public address (in sign-in links) is known before the app is built.
+    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    settings = replace(load_settings({
+        "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
+        "LINE_API_BASE_URL": emulator.base_url, "DATABASE_URL": database_url,
+        "KHABUAN_INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+        "BOT_QUIET_HOURS": "00:00-00:00", "KHABUAN_PUBLIC_URL": base,
+    }), login_channel_id=CONSOLE_LOGIN_ID, login_channel_secret=CONSOLE_LOGIN_SECRET,
+        login_metadata_url=f"{emulator.base_url}/.well-known/openid-configuration")
+    app = holder["app"] = create_app(settings, emulator=emulator)
+    services = app.extensions["khabuan"]
+    richmenu.deploy(services.gateway.rich_menus)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    worker = Worker(services, build_registry(), WorkerOptions(poll=0.2, scheduler=False))
+    working = threading.Thread(target=worker.run, daemon=True)
+    working.start()
+    yield Live(base, app, emulator)
+    worker.stop()
+    working.join(timeout=10)
+    server.shutdown()
+    services.gateway.close()
+    services.engine.dispose()
+    emulator.stop()

@@ -24,6 +24,16 @@ async function call(path, options = {}) {
 const post = (path, data) => call(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
 // kind: "error" (red), "ok" (green: something worked) or "info" (grey); only failures are red.
 function say(text, kind = "error") { const s = $("#status"); s.textContent = text || ""; s.className = kind; }
+// LINE makes web addresses in a text message tappable; so does the simulator (e.g. the console's
+// sign-in link opens in a new tab of this same browser).
+function linked(node, text) {
+  const parts = String(text || "").split(/(https?:\/\/[^\s<>"]+)/);
+  parts.forEach((part, i) => {
+    if (i % 2) { const a = el("a", "link", part); a.href = part; a.target = "_blank"; a.rel = "noopener"; node.append(a); }
+    else if (part) node.append(document.createTextNode(part));
+  });
+  return node;
+}
 function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
 
 // ---- personas ---------------------------------------------------------------------------
@@ -179,7 +189,7 @@ async function refreshChat() {
 
 function renderMessage(m) {
   switch (m.type) {
-    case "text": case "textV2": return el("div", "bubble", m.text);
+    case "text": case "textV2": return linked(el("div", "bubble"), m.text);
     case "sticker": return el("div", "sticker", "🙂");
     case "image": { const d = el("div", "img"); const img = el("img"); img.src = m.src || m.previewImageUrl || m.originalContentUrl; img.alt = "photo"; d.append(img); return d; }
     case "location": { const d = el("div", "location"); d.append(el("strong", "", "📍 " + (m.title || "")), el("div", "", m.address || ""), el("div", "", `${m.latitude}, ${m.longitude}`)); return d; }

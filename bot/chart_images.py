@@ -1,0 +1,54 @@
+"""GET /charts/monthly/<token>.png: the 12-month chart a weekly digest links to, drawn on request.
+
+The token (bot/links.py) says which scope, month and language; a tampered one is answered 403,
+an expired one 404 (as is a scope that no longer exists). The figures are counted when LINE (or a
+group member's phone) fetches the image, up to the end of the linked month, so the image is
+never stale and nothing is stored: any web process serves any link.
+
+Edge level: reads the clock once per request, like the webhook.
+"""
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, time, timezone
+
+from flask import Blueprint, Response, abort, current_app
+
+from . import charts, stats
+from .digests import scope_name
+from .i18n import _, use_locale
+from .links import CHART_PATH, LinkExpired, LinkInvalid, read_chart_token
+from .scopes import ScopeError, resolve
+from .services import Services
+
+bp = Blueprint("chart_images", __name__)
+
+
+def chart_title(scope_name: str) -> str:
+    return _("chart.title", scope=scope_name)
+
+
+@bp.get(CHART_PATH + "<token>.png")
+def monthly_chart(token: str) -> Response:
+    services: Services = current_app.extensions["khabuan"]
+    now = datetime.now(timezone.utc)
+    try:
+        link = read_chart_token(services.settings, token, now=now)
+    except LinkInvalid:
+        abort(403)
+    except LinkExpired:
+        abort(404)
+    tz = services.settings.timezone
+    last_day = link.month.replace(day=calendar.monthrange(link.month.year, link.month.month)[1])
+    as_of = min(now, datetime.combine(last_day, time(23, 59), tzinfo=tz))
+    with services.session_factory() as session, use_locale(link.locale) as locale:
+        try:
+            scope = resolve(session, link.scope)
+        except ScopeError:
+            abort(404)
+        points = stats.monthly_activity(session, scope, now=as_of, tz=tz)
+        title = chart_title(scope_name(session, scope.kind, scope.code, locale))
+    png = charts.monthly_chart_png(points, locale=locale, title=title)
+    response = Response(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
