@@ -125,7 +125,7 @@ def test_preview_send_rsvp_who_goes_reminder_move_cancel(chat, people, services,
         before = len(emulator.messages_for(L1))
         deliver(services, eve)
         assert len(emulator.messages_for(L1)) == before + 1
-        assert "พรุ่งนี้มีประชุมค่ะ" in "\n".join(texts_in(emulator.messages_for(L1)[-1]))
+        assert "พรุ่งนี้มีประชุม:" in "\n".join(texts_in(emulator.messages_for(L1)[-1]))
 
     with time_machine.travel(NOW, tick=True):
         coord = chat.user(COORD)

@@ -75,7 +75,7 @@ def test_meetings_button_lists_upcoming_assembly_sessions(chat, db):
     user = chat.user(U1)
     user.follow()
     user.postback("cmd=meetings")
-    assert "ยังไม่มีการประชุม" in user.last_text()
+    assert "ยังไม่มีนัดประชุม" in user.last_text()
     db.add(AssemblySession(name="สมัชชาองค์กรชุมชนแห่งชาติ", held_on=date.today() + timedelta(days=10),
                            place="ศูนย์ประชุมพอช."))
     db.add(AssemblySession(name="สมัชชาปีที่แล้ว", held_on=date.today() - timedelta(days=400), place="ที่เก่า"))
