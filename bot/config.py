@@ -55,9 +55,12 @@ class Settings:
     def has_login(self) -> bool:
         """True when a LINE Login channel is configured: the console offers "Sign in with LINE"."""
         return bool(self.login_channel_id and self.login_channel_secret)
-    # The bot's own public HTTPS origin (PUBLIC_BASE_URL, e.g. https://khabuan.example.org), for
-    # links LINE fetches: the weekly digest's chart image. "" when unset: those links are left out.
-    public_base_url: str = ""
+
+    @property
+    def public_https(self) -> bool:
+        """True when people (and LINE) reach this app over HTTPS: only then are there links LINE
+        fetches itself (the weekly digest's chart image); LINE fetches images over HTTPS only."""
+        return self.public_url.startswith("https://") and len(self.public_url) > len("https://")
 
     @property
     def has_channel(self) -> bool:
@@ -149,16 +152,13 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
     endpoint = env.get("MEDIA_S3_ENDPOINT_URL", "").strip()
     if endpoint and not endpoint.startswith(("http://", "https://")):
         raise ConfigError(f"MEDIA_S3_ENDPOINT_URL must be an http(s) URL, got {endpoint!r}")
-    public_url = env.get("KHABUAN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    public_url = env.get("KHABUAN_PUBLIC_URL", "http://127.0.0.1:8000").strip().rstrip("/")
     if not public_url.startswith(("http://", "https://")):
         raise ConfigError(f"KHABUAN_PUBLIC_URL must be an http(s) URL, got {public_url!r}")
     login_id = env.get("LINE_LOGIN_CHANNEL_ID", "")
     login_secret = env.get("LINE_LOGIN_CHANNEL_SECRET", "")
     if bool(login_id) != bool(login_secret):
         raise ConfigError("Set both LINE_LOGIN_CHANNEL_ID and LINE_LOGIN_CHANNEL_SECRET, or neither")
-    public = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
-    if public and not (public.startswith("https://") and len(public) > len("https://")):
-        raise ConfigError(f"PUBLIC_BASE_URL must be an https:// URL (LINE fetches images over HTTPS only), got {public!r}")
 
     return Settings(
         channel_secret=secret,
@@ -180,5 +180,4 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
         login_channel_id=login_id,
         login_channel_secret=login_secret,
         login_metadata_url=env.get("LINE_LOGIN_METADATA_URL", LINE_LOGIN_METADATA),
-        public_base_url=public,
     )

@@ -4,7 +4,7 @@ A link names what to draw (the scope, the month the chart ends with, the languag
 expires, signed with a key derived from the channel secret (itsdangerous, which Flask ships; a
 salt of its own, so no other signed value can be passed off as a chart). Nothing is stored: any
 web process checks the signature and draws the image from the database on request. Without a
-public HTTPS base URL (PUBLIC_BASE_URL) or a channel secret there are no links, and the digest
+public HTTPS address (KHABUAN_PUBLIC_URL starting with https://) or a channel secret there are no links, and the digest
 goes without its image.
 
 Infrastructure level: settings in, a URL or a checked payload out.
@@ -48,11 +48,11 @@ def _serializer(settings: Settings) -> URLSafeSerializer | None:
 def chart_url(settings: Settings, scope: str, month: date, locale: str, *, now: datetime) -> str | None:
     """The chart's URL for LINE to fetch, or None when the bot has no public HTTPS address."""
     serializer = _serializer(settings)
-    if serializer is None or not settings.public_base_url.startswith("https://"):
+    if serializer is None or not settings.public_https:
         return None
     expires = int((now + CHART_LIFETIME).timestamp())
     token = serializer.dumps({"s": scope, "m": month.strftime("%Y-%m"), "l": locale, "e": expires})
-    return f"{settings.public_base_url}{CHART_PATH}{token}.png"
+    return f"{settings.public_url}{CHART_PATH}{token}.png"
 
 
 def read_chart_token(settings: Settings, token: str, *, now: datetime) -> ChartLink:

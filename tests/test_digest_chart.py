@@ -24,7 +24,7 @@ NORTH_GROUP = "C" + "4" * 32
 
 @pytest.fixture
 def settings(settings):
-    return dataclasses.replace(settings, public_base_url=BASE)
+    return dataclasses.replace(settings, public_url=BASE)
 
 
 @pytest.fixture
@@ -88,8 +88,9 @@ def test_the_token_names_scope_month_language_and_expiry(services):
 
 
 def test_no_public_https_address_means_no_image(services, tmp_path):
-    plain = dataclasses.replace(services.settings, public_base_url="")
+    plain = dataclasses.replace(services.settings, public_url="http://khabuan.example.org")
     assert links.chart_url(plain, "national", date(2026, 11, 1), "th", now=MONDAY) is None
     with pytest.raises(ConfigError):
-        load_settings({"PUBLIC_BASE_URL": "http://khabuan.example.org", "KHABUAN_INSTANCE_PATH": str(tmp_path)})
-    assert load_settings({"PUBLIC_BASE_URL": BASE + "/", "KHABUAN_INSTANCE_PATH": str(tmp_path)}).public_base_url == BASE
+        load_settings({"KHABUAN_PUBLIC_URL": "khabuan.example.org", "KHABUAN_INSTANCE_PATH": str(tmp_path)})
+    https = load_settings({"KHABUAN_PUBLIC_URL": BASE + "/", "KHABUAN_INSTANCE_PATH": str(tmp_path)})
+    assert https.public_url == BASE and https.public_https

@@ -67,7 +67,6 @@ def _coordinator(page, name: str) -> None:
     _say(page, name)
     _say(page, "081-234-5678")
     _say(page, "เชียงใหม่")
-    _tap(page, "ภาษาไทย")
     _tap(page, "บันทึก")
 
 
