@@ -1,6 +1,6 @@
 """Benchmark: N delegates (default 10,000) vote through the running web app.
 
-    .venv/bin/python scripts/bench_vote.py [--delegates 10000] [--concurrency 64] [--workers 4]
+    .venv/bin/python scripts/bench_vote.py [--delegates 10000] [--concurrency 64] [--workers 2]
 
 What it does, end to end, like production:
 - a PostgreSQL database of its own (default khabuan_bench; created if missing, schema reset),
@@ -161,7 +161,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--delegates", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (Procfile: 2)")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     parser.add_argument("--duplicates", type=float, default=0.1, help="share of events LINE redelivers")
     parser.add_argument("--database-url", default=os.environ.get(
