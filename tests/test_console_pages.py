@@ -45,13 +45,12 @@ def world(chat, db, services, frozen_now):
     bkk = _org(db, "กลุ่มบางกอก", "10", leader=bkk_person, status=OrgStatus.PENDING)
     cm_report = _report(db, cm, cm_person, today, participants=35, budget=Decimal("1500"), source=BudgetSource.CODI)
     bkk_report = _report(db, bkk, bkk_person, today, participants=99)
-    media = services.settings.media_dir
-    media.mkdir(parents=True, exist_ok=True)
     photos = {}
     for key, report in (("cm", cm_report), ("bkk", bkk_report)):
-        (media / f"{key}.jpg").write_bytes(b"\xff\xd8\xff\xe0fakejpeg")
+        # Through the media store, as photos arrive: the console serves them from wherever it keeps them.
+        services.media.put(f"reports/{key}.jpg", b"\xff\xd8\xff\xe0fakejpeg", "image/jpeg")
         photo = ReportPhoto(report=report, member_id=report.author_id, line_message_id=f"m-{key}",
-                            status=PhotoStatus.STORED, path=f"{key}.jpg", content_type="image/jpeg")
+                            status=PhotoStatus.STORED, path=f"reports/{key}.jpg", content_type="image/jpeg")
         db.add(photo)
         db.flush()
         photos[key] = photo.id
@@ -87,6 +86,7 @@ def test_own_photo_is_served_and_decisions_outside_the_scope_are_refused(world):
     client = world["client"]
     photo = client.get(f"/console/photos/{world['photos']['cm']}")
     assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    assert photo.data == b"\xff\xd8\xff\xe0fakejpeg"
     token = csrf_token(client.get(f"/console/organizations/{world['cm']}").get_data(as_text=True))
     refused = client.post(f"/console/organizations/{world['bkk']}/decide",
                           data={"csrf_token": token, "decision": "certify"})

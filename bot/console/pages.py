@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -283,11 +283,14 @@ def photo(photo_id: int) -> Any:
     row = db().get(ReportPhoto, photo_id)
     if row is None or row.report is None or row.path is None or not viewer().covers(row.report.organization.province):
         abort(404)
-    media = services().settings.media_dir.resolve()
-    path = (media / row.path).resolve()
-    if media not in path.parents or not path.is_file():
+    # Through the media store, so a photo saved by any host (the instance folder, or S3) is served.
+    try:
+        data = services().media.get(row.path)
+    except ValueError:  # a key the store refuses (outside its folder): as good as missing
+        data = None
+    if data is None:
         abort(404)
-    response = send_file(path, mimetype=row.content_type or "image/jpeg", max_age=3600)
+    response = Response(data, mimetype=row.content_type or "image/jpeg")
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 
