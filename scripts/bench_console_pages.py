@@ -13,7 +13,6 @@ PostgreSQL), its chart PNG, the organizations list, the reports list and the peo
 from __future__ import annotations
 
 import argparse
-import random
 import secrets
 import sys
 import tempfile
@@ -25,15 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench_digest import NOW, build  # noqa: E402
-from bot import migrate, signin  # noqa: E402
+from bench_digest import NOW, dataset_arguments, open_dataset  # noqa: E402
+from bot import signin  # noqa: E402
 from bot.app import create_app  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.db import make_engine, recreate_schema  # noqa: E402
-from bot.models import Member, Organization, Role  # noqa: E402
+from bot.models import Member, Role  # noqa: E402
 from bot.roles import grant  # noqa: E402
 
 PAGES = ("/console/", "/console/chart.png", "/console/organizations", "/console/reports", "/console/people")
@@ -53,28 +50,13 @@ def sign_in(engine) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", help="SQLAlchemy URL (default: SQLite in a temporary directory)")
-    parser.add_argument("--reset", action="store_true", help="drop and recreate the PostgreSQL public schema first")
-    parser.add_argument("--reuse", action="store_true", help="time an already seeded database (no seeding)")
-    parser.add_argument("--orgs", type=int, default=80_000)
-    parser.add_argument("--reports", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=5)
+    dataset_arguments(parser, verb="time")
     args = parser.parse_args()
 
-    url = args.database or f"sqlite:///{tempfile.mkdtemp(prefix='khabuan-pages-')}/bench.sqlite3"
-    engine = make_engine(url)
-    if not args.reuse:
-        if args.reset and engine.dialect.name == "postgresql":
-            recreate_schema(engine)
-        migrate.upgrade(engine)
-        with engine.connect() as conn:
-            if conn.scalar(select(func.count(Organization.id))):
-                sys.exit("the database already has organizations: use an empty one, --reset, or --reuse")
-        print(f"{engine.dialect.name}: building {args.orgs:,} organizations and {args.reports:,} reports", flush=True)
-        build(engine, args.orgs, args.reports, random.Random(args.seed), report_days=400)
+    engine = open_dataset(args, prefix="khabuan-pages-")
     token = sign_in(engine)
     engine.dispose()
-    app = create_app(load_settings({"DATABASE_URL": url,
+    app = create_app(load_settings({"DATABASE_URL": engine.url.render_as_string(hide_password=False),
                                     "KHABUAN_INSTANCE_PATH": tempfile.mkdtemp(prefix="khabuan-pages-instance-")}))
     client = app.test_client()
     client.set_cookie("khabuan_console", token, path="/console")

@@ -99,6 +99,38 @@ def build(engine, orgs: int, reports: int, rng: random.Random, *, report_days: i
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
 
+def dataset_arguments(parser, *, verb: str = "time") -> None:
+    """The options every benchmark over the national-scale dataset takes (console, pages, export)."""
+    parser.add_argument("--database", help="SQLAlchemy URL (default: SQLite in a temporary directory)")
+    parser.add_argument("--reset", action="store_true", help="drop and recreate the PostgreSQL public schema first")
+    parser.add_argument("--reuse", action="store_true", help=f"{verb} an already seeded database (no seeding)")
+    parser.add_argument("--orgs", type=int, default=80_000)
+    parser.add_argument("--reports", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=5)
+
+
+def open_dataset(args, *, prefix: str, report_days: int = 400):
+    """The engine of the dataset the options name, migrated and seeded unless --reuse."""
+    from sqlalchemy import func, select
+
+    from bot import migrate
+    from bot.db import make_engine, recreate_schema
+    from bot.models import Organization
+
+    url = args.database or f"sqlite:///{tempfile.mkdtemp(prefix=prefix)}/bench.sqlite3"
+    engine = make_engine(url)
+    if not args.reuse:
+        if args.reset and engine.dialect.name == "postgresql":
+            recreate_schema(engine)
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            if conn.scalar(select(func.count(Organization.id))):
+                sys.exit("the database already has organizations: use an empty one, --reset, or --reuse")
+        print(f"{engine.dialect.name}: building {args.orgs:,} organizations and {args.reports:,} reports", flush=True)
+        build(engine, args.orgs, args.reports, random.Random(args.seed), report_days=report_days)
+    return engine
+
+
 
 def time_digest(engine, kind: ScopeKind, code: str, label: str, *, weekly: bool = False) -> None:
     today = NOW.astimezone(TZ).date()

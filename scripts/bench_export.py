@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import resource
 import sys
 import tempfile
@@ -27,10 +26,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench_digest import NOW, build  # noqa: E402
-from bot import exports, migrate  # noqa: E402
-from bot.db import make_engine, recreate_schema  # noqa: E402
-from bot.models import ActivityReport, Organization  # noqa: E402
+from bench_digest import NOW, dataset_arguments, open_dataset  # noqa: E402
+from bot import exports  # noqa: E402
+from bot.models import ActivityReport  # noqa: E402
 from bot.scopes import Scope  # noqa: E402
 
 
@@ -58,26 +56,11 @@ def run(engine, kind: str, scope: Scope, fmt: str, personal: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", help="SQLAlchemy URL (default: SQLite in a temporary directory)")
-    parser.add_argument("--reset", action="store_true", help="drop and recreate the PostgreSQL public schema first")
-    parser.add_argument("--reuse", action="store_true", help="export an already seeded database (no seeding)")
-    parser.add_argument("--orgs", type=int, default=80_000)
-    parser.add_argument("--reports", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=5)
+    dataset_arguments(parser, verb="export")
     parser.add_argument("--formats", default="csv,xlsx", help="comma-separated: csv,xlsx")
     args = parser.parse_args()
 
-    url = args.database or f"sqlite:///{tempfile.mkdtemp(prefix='khabuan-export-')}/bench.sqlite3"
-    engine = make_engine(url)
-    if not args.reuse:
-        if args.reset and engine.dialect.name == "postgresql":
-            recreate_schema(engine)
-        migrate.upgrade(engine)
-        with engine.connect() as conn:
-            if conn.scalar(select(func.count(Organization.id))):
-                sys.exit("the database already has organizations: use an empty one, --reset, or --reuse")
-        print(f"{engine.dialect.name}: building {args.orgs:,} organizations and {args.reports:,} reports", flush=True)
-        build(engine, args.orgs, args.reports, random.Random(args.seed), report_days=400)
+    engine = open_dataset(args, prefix="khabuan-export-")
     with engine.connect() as conn:
         n = conn.scalar(select(func.count()).select_from(ActivityReport).where(ActivityReport.withdrawn_at.is_(None)))
     print(f"{engine.dialect.name}: {n:,} live reports; pid {os.getpid()}", flush=True)
