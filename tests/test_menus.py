@@ -111,3 +111,26 @@ def test_vote_for_a_delegate_without_ballots_says_none_are_open(chat, db):
     delegate = chat.user(U1)
     delegate.postback("cmd=my_ballots")
     assert delegate.last_message()["text"] == th("vote.no_ballots")
+
+
+def test_someone_holding_every_role_still_gets_a_menu_line_allows(chat, db, emulator):
+    """An admin who is also a delegate, coordinator and secretariat, with an organization to report
+    for, has more things to do than LINE's 13 quick replies: the menu still fits (language, also in
+    ข้อมูลของฉัน, gives way), and help and the menu agree."""
+    from .helpers import make_org
+
+    member = person(db, U2)
+    for role, scope in ((Role.ADMIN, "national"), (Role.SECRETARIAT, "national"), (Role.COORDINATOR, "province:50"),
+                        (Role.DELEGATE, "province:50")):
+        grant(db, member, role, scope)
+    db.commit()
+    make_org(db, U2, "กลุ่มออมทรัพย์ทดสอบ")
+    everyone = chat.user(U2)
+    everyone.say("เมนู")
+    chips = everyone.chips()
+    assert len(chips) == 13 and th("menu.language") not in chips
+    assert {th("menu.report"), th("menu.appoint"), th("menu.console"), th("menu.help")} <= set(chips)
+    everyone.postback("cmd=help")
+    assert everyone.chips() == chips
+    everyone.say("ภาษา")  # still one typed word away
+    assert "ภาษา" in everyone.last_text() or "Language" in everyone.last_text()
