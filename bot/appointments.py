@@ -148,6 +148,15 @@ def is_appointer(actor: Member | None) -> bool:
     return bool(reach(actor))
 
 
+def in_reach(actor: Member | None, member: Member) -> bool:
+    """May this actor pick `member` to appoint or remove: registered, living inside their reach
+    (the people `find_people` would show them). The chat and the console ask the same."""
+    if not member.is_registered:
+        return False
+    return any(scope.is_national or (member.province is not None and contains(scope, member.province))
+               for scope in reach(actor))
+
+
 def is_national_office(actor: Member | None) -> bool:
     return _acting(actor) and any(standing(g) is Standing.NATIONAL_OFFICE for g in actor.roles)
 

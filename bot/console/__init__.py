@@ -55,7 +55,7 @@ def init_console(app: Flask) -> None:
         if blueprint is not None:
             csrf.exempt(blueprint)
 
-    from . import auth, pages  # noqa: F401 - importing them adds their routes to the blueprint
+    from . import auth, pages, people  # noqa: F401 - importing them adds their routes to the blueprint
     from .web import bp
 
     auth.init_login(app, settings)

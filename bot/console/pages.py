@@ -1,4 +1,5 @@
-"""The console's pages: overview, organizations, activity reports, assembly, people and roles.
+"""The console's pages: overview, organizations, activity reports, assembly, exports (people and
+roles, with appointments, are in `people`).
 
 Every query is filtered by the viewer's scope (`in_scope`), and every id or code in a URL is
 checked against it: outside it, the answer is 404, as for a row that does not exist.
@@ -6,13 +7,13 @@ checked against it: outside it, the answer is 404, as for a row that does not ex
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from markupsafe import Markup
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit, charts, exports, organizations, stats, thai
@@ -20,11 +21,11 @@ from ..assembly import tally, turnout
 from ..cards.assembly import cell_text, option_labels
 from ..data import label, load_organization_types
 from ..i18n import N_, _, current_locale
-from ..models import (ActivityReport, AuditAction, AuditVia, AssemblySession, ItemStatus, Member, Organization,
-                      OrgStatus, Province, ReportPhoto, RoleGrant, StrategicIssue, organization_issues)
+from ..models import (ActivityReport, AuditAction, AuditVia, AssemblySession, ItemStatus, Organization,
+                      OrgStatus, Province, ReportPhoto, StrategicIssue, organization_issues)
 from ..handlers.reports import ACTIVITY_LABELS, BUDGET_SOURCE_LABELS
 from ..organizations import NotYours
-from ..scopes import Scope, contains, in_scope, place_of
+from ..scopes import in_scope
 from .web import bp as web_bp, db, now, provinces_in, scope_name, services, signed_in, today, viewer
 
 log = logging.getLogger(__name__)
@@ -326,39 +327,6 @@ def assembly() -> Any:
                            item_labels=ITEM_STATUS_LABELS, outcome_labels=OUTCOME_LABELS, **_common())
 
 
-# ---- people and roles -------------------------------------------------------------------------
-
-
-def _members_in_scope(scope: Scope) -> Any:
-    """Members living in the scope, or holding a role whose scope lies inside it."""
-    session = db()
-    # Distinct grant scopes are few (at most every region, group and province): one look-up each.
-    inside = {(kind, code) for kind, code in session.execute(
-                  select(RoleGrant.scope_kind, RoleGrant.scope_code).distinct())
-              if (place := place_of(session, Scope(kind, code))) is not None and contains(scope, place)}
-    granted = select(RoleGrant.member_id).where(or_(*[(RoleGrant.scope_kind == k) & (RoleGrant.scope_code == c)
-                                                      for k, c in inside])) if inside else None
-    where = in_scope(Member.province_id, scope)
-    if granted is not None:
-        where = or_(where, Member.id.in_(granted)) if where is not True else where
-    return select(Member).where(where, Member.erased_at.is_(None), Member.registered_at.is_not(None))
-
-
-@signed_in
-def people() -> Any:
-    session, page, v = db(), _page(), viewer()
-    query = _members_in_scope(v.scope)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.options(selectinload(Member.roles), selectinload(Member.province))
-                           .order_by(Member.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    entries = audit.entries(session, within=v.scope, since=now() - timedelta(days=90), limit=50)
-    lines = audit.lines(entries, erased_label=_("console.erased_member"), personal=v.personal)
-    return render_template("console/people.html", rows=rows, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)), lines=lines,
-                           audit_labels=AUDIT_LABELS, via_labels=VIA_LABELS,
-                           format_phone=thai.format_phone, **_common())
-
-
 # ---- exports ----------------------------------------------------------------------------------
 
 
@@ -419,7 +387,6 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/reports", "report_list", report_list)
     bp.add_url_rule("/photos/<int:photo_id>", "photo", photo)
     bp.add_url_rule("/assembly", "assembly", assembly)
-    bp.add_url_rule("/people", "people", people)
 
 
 register(web_bp)

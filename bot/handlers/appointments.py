@@ -23,7 +23,7 @@ from ..i18n import N_, _
 from ..models import AuditAction, AuditVia, Invitation, Member, Role, RoleGrant, ScopeKind, SeatNomination
 from ..refusal import Refusal, guard
 from ..router import Router
-from ..scopes import Scope, contains
+from ..scopes import Scope
 from .menu import menu_chips
 
 MAX_FOUND = 9  # numbered results: 1-9 plus invite chips and navigation stay within 13 chips
@@ -68,12 +68,7 @@ def _where(ctx: Context, scope: Scope) -> str:
 
 
 def _in_reach(ctx: Context, member: Member) -> bool:
-    if not member.is_registered:
-        return False
-    for scope in appointments.reach(ctx.member):
-        if scope.is_national or (member.province is not None and contains(scope, member.province)):
-            return True
-    return False
+    return appointments.in_reach(ctx.member, member)
 
 
 def _person_label(ctx: Context, member: Member) -> str:
