@@ -131,6 +131,18 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+# Text people typed in chat (an organization's name, a report's description) opens in a spreadsheet:
+# a cell starting with one of these would be read as a formula (=HYPERLINK(...) runs on opening; a
+# Thai list "- ประชุม…" shows #NAME?). CSV cells get a leading apostrophe, which Excel and LibreOffice
+# show as plain text; XLSX cells are stored as text whatever they start with.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(value: Any) -> str:
+    text = _text(value)
+    return "'" + text if isinstance(value, str) and text.startswith(FORMULA_STARTS) else text
+
+
 def _csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -138,7 +150,7 @@ def _csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[byte
     pending = 0
     first = True
     for row in rows:
-        writer.writerow([_text(v) for v in row])
+        writer.writerow([_csv_text(v) for v in row])
         pending += 1
         if pending >= BATCH:
             yield (("\ufeff" if first else "") + buffer.getvalue()).encode("utf-8")
@@ -195,6 +207,10 @@ def _xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> 
                 if isinstance(value, (date, datetime)):
                     cell = WriteOnlyCell(sheet, value=_cell(value))
                     cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd"
+                    cells.append(cell)
+                elif isinstance(value, str) and value.startswith("="):
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell.data_type = "s"  # text, never a formula (see FORMULA_STARTS)
                     cells.append(cell)
                 else:
                     cells.append(_cell(value))

@@ -197,3 +197,25 @@ def test_xlsx_goes_on_in_a_second_sheet_past_excels_row_limit(data, frozen_now, 
     assert book.sheetnames == ["รายงานกิจกรรม", "รายงานกิจกรรม 2"]
     sheets = [list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets]
     assert [len(rows) for rows in sheets] == [3, 2] and sheets[1][0] == sheets[0][0]
+
+
+def test_typed_text_never_becomes_a_formula(data, frozen_now):
+    """Names and descriptions come from chat: '=HYPERLINK(…)' must open as text, and a Thai list
+    '- ประชุม…' must not open as #NAME?."""
+    org = org_in(data, '=HYPERLINK("http://x.example","คลิก")', "50")
+    leader = person(data, "U" + "9" * 32)
+    report = report_on(data, org, leader, date(2026, 11, 6), participants=5)
+    report.description = "- ประชุมกรรมการ\n- วางแผนออมทรัพย์"
+    data.commit()
+    rows = read_csv(exports.export(data, "organizations", CHIANG_MAI, personal=False, now=frozen_now))
+    names = [dict(zip(rows[0], r))["ชื่อองค์กร"] for r in rows[1:]]
+    assert "'=HYPERLINK(\"http://x.example\",\"คลิก\")" in names
+    reports = read_csv(exports.export(data, "reports", CHIANG_MAI, personal=False, now=frozen_now))
+    assert any(cell.startswith("'- ประชุมกรรมการ") for row in reports for cell in row)
+    assert all(not cell.startswith("'1") for row in reports for cell in row)  # numbers stay numbers
+
+    book = load_workbook(io.BytesIO(b"".join(exports.export(
+        data, "organizations", CHIANG_MAI, fmt="xlsx", personal=False, now=frozen_now).chunks)))
+    sheet = book.worksheets[0]
+    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert len(cells) == 1 and cells[0].data_type == "s" and cells[0].value.startswith("=HYPERLINK")
