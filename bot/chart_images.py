@@ -10,6 +10,8 @@ Edge level: reads the clock once per request, like the webhook.
 from __future__ import annotations
 
 import calendar
+import threading
+from collections import OrderedDict
 from datetime import datetime, time, timezone
 
 from flask import Blueprint, Response, abort, current_app
@@ -22,6 +24,29 @@ from .scopes import ScopeError, resolve
 from .services import Services
 
 bp = Blueprint("chart_images", __name__)
+
+# Drawing is the cost (0.2–0.8 s of matplotlib); counting is cheap (the day totals). On a Monday
+# morning every bound group's phone fetches its digest's chart: the PNG is kept per process, keyed
+# by what it shows (the figures themselves, the title, the language), so it is never stale and a
+# process that has not drawn it simply draws it. A cache, not state: nothing else needs it.
+_DRAWN: OrderedDict[str, bytes] = OrderedDict()
+_DRAWN_MAX = 64
+_DRAWN_LOCK = threading.Lock()
+
+
+def _draw(points: list, *, locale: str, title: str) -> bytes:
+    key = repr((locale, title, points))
+    with _DRAWN_LOCK:
+        png = _DRAWN.get(key)
+        if png is not None:
+            _DRAWN.move_to_end(key)
+            return png
+    png = charts.monthly_chart_png(points, locale=locale, title=title)
+    with _DRAWN_LOCK:
+        _DRAWN[key] = png
+        while len(_DRAWN) > _DRAWN_MAX:
+            _DRAWN.popitem(last=False)
+    return png
 
 
 def chart_title(scope_name: str) -> str:
@@ -48,7 +73,7 @@ def monthly_chart(token: str) -> Response:
             abort(404)
         points = stats.monthly_activity(session, scope, now=as_of, tz=tz)
         title = chart_title(scope_name(session, scope.kind, scope.code, locale))
-    png = charts.monthly_chart_png(points, locale=locale, title=title)
+    png = _draw(points, locale=locale, title=title)
     response = Response(png, mimetype="image/png")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response

@@ -94,3 +94,26 @@ def test_no_public_https_address_means_no_image(services, tmp_path):
         load_settings({"KHABUAN_PUBLIC_URL": "khabuan.example.org", "KHABUAN_INSTANCE_PATH": str(tmp_path)})
     https = load_settings({"KHABUAN_PUBLIC_URL": BASE + "/", "KHABUAN_INSTANCE_PATH": str(tmp_path)})
     assert https.public_url == BASE and https.public_https
+
+
+def test_the_chart_is_drawn_once_per_figures_and_again_when_they_change(north, services, emulator, app, monkeypatch):
+    """Every bound group's phones fetch the chart on a Monday morning: the drawing is kept (per
+    process) by what it shows, so a second fetch draws nothing, and a new report draws it anew."""
+    from bot import chart_images, charts
+
+    url = weekly_chart_url(services, emulator)
+    drawn = []
+    real = charts.monthly_chart_png
+    monkeypatch.setattr(charts, "monthly_chart_png", lambda *a, **kw: drawn.append(1) or real(*a, **kw))
+    chart_images._DRAWN.clear()
+    client = app.test_client()
+    with time_machine.travel(MONDAY + timedelta(hours=1), tick=False):
+        first = client.get(urlsplit(url).path).data
+        second = client.get(urlsplit(url).path).data
+        assert first == second and len(drawn) == 1
+        leader = person(north, "U" + "5" * 32)
+        report_on(north, org_in(north, "กลุ่มใหม่", "50"), leader, date(2026, 11, 20), participants=40,
+                  created=datetime(2026, 11, 20, 3, tzinfo=timezone.utc))
+        north.commit()
+        third = client.get(urlsplit(url).path).data
+    assert len(drawn) == 2 and third != first
