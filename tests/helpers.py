@@ -247,6 +247,15 @@ def link_path(text: str) -> str:
     return found.group(1)
 
 
+def open_sign_in_link(client, path: str, **kwargs):
+    """Open a sign-in link as a person does: fetch its page, press "sign in on this device" (a POST)."""
+    page = client.get(path, **kwargs)
+    assert page.status_code == 200, page.status_code
+    base = kwargs.get("base_url", "http://localhost")
+    return client.post(path, data={"csrf_token": csrf_token(page.get_data(as_text=True))},
+                       headers={"Referer": base + path}, **kwargs)  # a browser sends it; HTTPS CSRF checks it
+
+
 def console_client(app, db, user_id: str, now=None):
     """A browser signed in to the console as this member (a session made as a sign-in would)."""
     from bot import signin
