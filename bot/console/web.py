@@ -23,7 +23,7 @@ bp = Blueprint("console", __name__, url_prefix="/console", template_folder="temp
 
 SESSION_COOKIE = "khabuan_console"
 PENDING_COOKIE = "khabuan_console_link"
-PERSONAL_ROLES = (Role.SECRETARIAT, Role.ADMIN)  # may see members' names and phones in lists and exports
+PERSONAL_ROLES = (Role.SECRETARIAT, Role.ADMIN)  # may see members' names and phones in their grant's scope
 
 
 def services() -> Any:
@@ -62,7 +62,12 @@ class Viewer:
     member: Member
     scopes: list[Scope]  # of their coordinator/secretariat/admin grants, widest first
     scope: Scope  # the one chosen (?scope=), inside one of `scopes`
-    personal: bool  # may see names and phones of members (secretariat, admin)
+    personal: bool  # may see names and phones of members in `scope`: a secretariat/admin grant holds it
+    personal_scopes: tuple[Scope, ...] = ()  # the scopes of their secretariat/admin grants
+
+    def personal_about(self, province: Province | None) -> bool:
+        """May they see this person's phone: a secretariat/admin grant of theirs holds the person's province."""
+        return province is not None and any(contains(s, province) for s in self.personal_scopes)
 
     def covers(self, province: Province | None) -> bool:
         return province is not None and any(contains(s, province) for s in self.scopes)
@@ -75,6 +80,20 @@ def _grant_scopes(member: Member) -> list[Scope]:
     found = {Scope.NATIONAL if g_.role is Role.ADMIN else Scope.of(g_) for g_ in member.roles
              if g_.role in signin.CONSOLE_ROLES}
     return sorted(found, key=lambda s: (s.level, s.code))
+
+
+def _personal_scopes(member: Member) -> tuple[Scope, ...]:
+    return tuple(Scope.NATIONAL if g_.role is Role.ADMIN else Scope.of(g_) for g_ in member.roles
+                 if g_.role in PERSONAL_ROLES)
+
+
+def personal_in(session: Session, personal_scopes: tuple[Scope, ...], scope: Scope) -> bool:
+    """Names and phones by the area viewed, not by any role held anywhere: a secretariat of
+    province A who coordinates region R sees them in A, not across R."""
+    if not personal_scopes:
+        return False
+    place = place_of(session, scope)
+    return place is not None and any(contains(s, place) for s in personal_scopes)
 
 
 def chosen_scope(session: Session, scopes: list[Scope], raw: str | None) -> Scope:
@@ -106,8 +125,10 @@ def _load_viewer() -> None:
         return
     set_locale(member.locale)
     scopes = _grant_scopes(member)
-    g.viewer = Viewer(member, scopes, chosen_scope(db(), scopes, request.args.get("scope")),
-                      personal=any(g_.role in PERSONAL_ROLES for g_ in member.roles))
+    scope = chosen_scope(db(), scopes, request.args.get("scope"))
+    personal_scopes = _personal_scopes(member)
+    g.viewer = Viewer(member, scopes, scope, personal=personal_in(db(), personal_scopes, scope),
+                      personal_scopes=personal_scopes)
 
 
 def viewer() -> Viewer:
