@@ -328,3 +328,32 @@ def test_names_and_phones_follow_the_area_viewed_not_any_role_held(chat, db, fro
     # A person's own page (the appointer's): the phone only where a secretariat grant holds them.
     assert "082-222-2222" not in client.get(f"/console/people/{cr.id}").get_data(as_text=True)
     assert "081-111-1111" in client.get(f"/console/people/{cm.id}").get_data(as_text=True)
+
+
+def test_pages_on_connections_postgresql_dropped_run_again_on_fresh_ones(chat, db, services, world, frozen_now):
+    """The web app's pool does not ping before use: after PostgreSQL drops its connections (a
+    restart, a failover), a console page, the sign-in link page, a chart image and /readyz each
+    retry once on a fresh connection instead of answering 500 (or 'not ready')."""
+    import dataclasses
+    from urllib.parse import urlsplit
+
+    from bot import links
+
+    from .helpers import drop_idle_connections
+
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to drop connections")
+    client, anonymous, app_client = world["client"], chat.app.test_client(), chat.app.test_client()
+    https = dataclasses.replace(services.settings, public_url="https://khabuan.example.org")
+    chart = urlsplit(links.chart_url(https, "province:50", frozen_now.date(), "th", now=frozen_now)).path
+    checks = [(client, "/console/organizations", 200), (anonymous, "/console/link/" + "x" * 43, 404),
+              (app_client, chart, 200), (app_client, "/readyz", 200)]
+    for browser, path, status in checks:  # each works, and leaves its connection in the pool
+        assert browser.get(path).status_code == status, path
+    for browser, path, status in checks:
+        db.close()
+        assert chat.app.extensions["khabuan"].engine.pool.checkedin()
+        assert drop_idle_connections(services.engine) >= 1
+        answer = browser.get(path)
+        assert answer.status_code == status, (path, answer.status_code)
+    assert "กลุ่มเชียงใหม่" in client.get("/console/organizations").get_data(as_text=True)

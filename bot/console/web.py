@@ -9,11 +9,12 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from .. import signin, thai
 from ..config import SUPPORTED_LOCALES
+from ..db import once_more_if_dropped
 from ..i18n import N_, _, set_locale
 from ..models import Member, Province, Role, utcnow
 from ..scopes import Scope, ScopeError, contains, place_of
@@ -115,10 +116,23 @@ def _locale_for_anonymous() -> str:
         if request.accept_languages else services().settings.default_locale
 
 
+def _first_statement() -> Member | None:
+    """The request's first round trip: who is signed in, or (nobody) a plain SELECT 1 for the
+    pages that read the database next. Static files for anonymous browsers need none."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        return signin.current(db(), token, now())
+    if request.endpoint not in ("console.static", "console.font"):
+        db().execute(text("SELECT 1"))
+    return None
+
+
 @bp.before_request
 def _load_viewer() -> None:
     g.viewer = None
-    member = signin.current(db(), request.cookies.get(SESSION_COOKIE), now())
+    # The pool does not ping before use (bot/app.py): a connection PostgreSQL dropped fails this
+    # first statement, and the request goes on once more on a fresh one, as the webhook does.
+    member = once_more_if_dropped(db(), _first_statement)
     if member is None:
         set_locale(request.args.get("lang") if request.args.get("lang") in SUPPORTED_LOCALES
                    else _locale_for_anonymous())
