@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response, request
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from . import logs, metrics, migrate
 from .config import Settings, load_settings
@@ -29,7 +30,8 @@ def create_app(settings: Settings | None = None, *, emulator: LineEmulator | Non
     app = Flask(__name__, instance_path=str(settings.instance_path.absolute()), instance_relative_config=True)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     # No ping before each pooled connection is used: a webhook event retries once on a dropped
-    # connection instead (bot/webhook.py), and every event saves a round trip.
+    # connection instead (bot/webhook.py), as do the console's first statement of a request, the
+    # chart images and /readyz (db.once_more_if_dropped), and every event saves a round trip.
     app.extensions["khabuan"] = build_services(settings, pre_ping=False)
     app.extensions["khabuan.dispatcher"] = Dispatcher(build_router())
     logs.configure(settings.log_format, settings.log_level)
@@ -58,13 +60,19 @@ def create_app(settings: Settings | None = None, *, emulator: LineEmulator | Non
     @app.get("/readyz")
     def readyz():
         """Readiness: the database answers and its schema is at the code's migration head."""
-        try:
-            with app.extensions["khabuan"].engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-                at = migrate.current(conn)
-        except Exception:  # noqa: BLE001 - any database failure means not ready
-            log.warning("readiness: database unavailable", exc_info=True)
-            return {"status": "database unavailable"}, 503
+        for attempt in (1, 2):
+            try:
+                with app.extensions["khabuan"].engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                    at = migrate.current(conn)
+                break
+            except Exception as exc:  # noqa: BLE001 - any database failure means not ready
+                # No ping before use: a pooled connection PostgreSQL dropped is discarded (with every
+                # one of its age) and a fresh one asked once more, rather than reporting not ready.
+                if attempt == 1 and isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                    continue
+                log.warning("readiness: database unavailable", exc_info=True)
+                return {"status": "database unavailable"}, 503
         if at != code_heads:
             return {"status": "migrations pending", "database": sorted(at), "code": sorted(code_heads)}, 503
         return {"status": "ok"}, 200

@@ -17,6 +17,7 @@ from datetime import datetime, time, timezone
 from flask import Blueprint, Response, abort, current_app
 
 from . import charts, stats
+from .db import once_more_if_dropped
 from .digests import scope_name
 from .i18n import _, use_locale
 from .links import CHART_PATH, LinkExpired, LinkInvalid, read_chart_token
@@ -67,12 +68,16 @@ def monthly_chart(token: str) -> Response:
     last_day = link.month.replace(day=calendar.monthrange(link.month.year, link.month.month)[1])
     as_of = min(now, datetime.combine(last_day, time(23, 59), tzinfo=tz))
     with services.session_factory() as session, use_locale(link.locale) as locale:
-        try:
-            scope = resolve(session, link.scope)
-        except ScopeError:
-            abort(404)
-        points = stats.monthly_activity(session, scope, now=as_of, tz=tz)
-        title = chart_title(scope_name(session, scope.kind, scope.code, locale))
+        def count() -> tuple[list[stats.MonthPoint], str]:
+            try:
+                scope = resolve(session, link.scope)
+            except ScopeError:
+                abort(404)
+            return (stats.monthly_activity(session, scope, now=as_of, tz=tz),
+                    chart_title(scope_name(session, scope.kind, scope.code, locale)))
+
+        # No ping before use (bot/app.py): on a connection PostgreSQL dropped, once more on a fresh one.
+        points, title = once_more_if_dropped(session, count)
     png = _draw(points, locale=locale, title=title)
     response = Response(png, mimetype="image/png")
     response.headers["Cache-Control"] = "public, max-age=3600"

@@ -6,12 +6,13 @@ together or not at all.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,3 +77,23 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     with factory() as session:
         with session.begin():
             yield session
+
+
+T = TypeVar("T")
+
+
+def once_more_if_dropped(session: Session, work: Callable[[], T]) -> T:
+    """Run `work` (a request's first statements); on a connection the server had dropped, once more.
+
+    The web app's pool does not ping connections before use (bot/app.py): after a PostgreSQL
+    restart or failover, the first statement on a pooled connection fails. SQLAlchemy then
+    discards every connection of that age, so after a rollback `work` runs on a fresh one, and
+    so does the rest of the request. Any other error is raised as it is.
+    """
+    try:
+        return work()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        session.rollback()
+        return work()

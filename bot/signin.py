@@ -3,9 +3,10 @@
 Two ways, both ending in a `ConsoleSession` (bot/models/console.py):
 
 - **A link from chat.** A coordinator, secretariat member or admin asks the bot ("เปิดแดชบอร์ด");
-  `issue_link` makes a single-use link valid for 10 minutes. The first browser that opens it
-  (`open_link`) gets a secret of its own (a cookie) and a short code on screen, and the bot asks
-  the person in their own 1:1 chat to confirm that code (`answer`). Only then does that browser
+  `issue_link` makes a single-use link valid for 10 minutes. Fetching the link only shows a
+  button (`check_link` changes nothing: link previews fetch it too); the first browser that
+  presses it (`open_link`) gets a secret of its own (a cookie) and a short code on screen, and
+  the bot asks the person in their own 1:1 chat to confirm that code (`answer`). Only then does that browser
   (`activate`, polled by the page) get a session; a link forwarded to someone else either was
   opened already (refused) or asks its owner, who sees a sign-in they did not start.
 - **LINE Login** (bot/console/auth.py): the ID token's subject is a LINE user id; `start_session`
@@ -78,10 +79,7 @@ class Opened:
     outbox_ids: list[int]
 
 
-def open_link(session: Session, token: str, now: datetime) -> Opened | LinkRefused:
-    """A browser opens a link: bind it to that browser, show a code, ask the person in chat."""
-    row = session.scalar(select(ConsoleSignIn).where(ConsoleSignIn.token_hash == digest(token))
-                         .with_for_update())
+def _usable(row: ConsoleSignIn | None, now: datetime) -> LinkRefused | None:
     if row is None:
         return LinkRefused.UNKNOWN
     if row.opened_at is not None:
@@ -90,6 +88,26 @@ def open_link(session: Session, token: str, now: datetime) -> Opened | LinkRefus
         return LinkRefused.EXPIRED
     if not may_use_console(row.member):
         return LinkRefused.NOT_ALLOWED
+    return None
+
+
+def check_link(session: Session, token: str, now: datetime) -> LinkRefused | None:
+    """Whether a link could still be opened, changing nothing (why not, or None).
+
+    Fetching the link's page (a GET) must not use it up: LINE's link previews and URL scanners
+    fetch the URLs in chat messages before the person taps them.
+    """
+    return _usable(session.scalar(select(ConsoleSignIn).where(ConsoleSignIn.token_hash == digest(token))), now)
+
+
+def open_link(session: Session, token: str, now: datetime) -> Opened | LinkRefused:
+    """A browser opens a link (the person pressed the button): bind it to that browser, show a
+    code, ask the person in chat."""
+    row = session.scalar(select(ConsoleSignIn).where(ConsoleSignIn.token_hash == digest(token))
+                         .with_for_update())
+    refused = _usable(row, now)
+    if row is None or refused is not None:
+        return refused or LinkRefused.UNKNOWN
     browser = secrets.token_urlsafe(32)
     row.opened_at, row.browser_hash = now, digest(browser)
     row.code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))

@@ -247,6 +247,15 @@ def link_path(text: str) -> str:
     return found.group(1)
 
 
+def open_sign_in_link(client, path: str, **kwargs):
+    """Open a sign-in link as a person does: fetch its page, press "sign in on this device" (a POST)."""
+    page = client.get(path, **kwargs)
+    assert page.status_code == 200, page.status_code
+    base = kwargs.get("base_url", "http://localhost")
+    return client.post(path, data={"csrf_token": csrf_token(page.get_data(as_text=True))},
+                       headers={"Referer": base + path}, **kwargs)  # a browser sends it; HTTPS CSRF checks it
+
+
 def console_client(app, db, user_id: str, now=None):
     """A browser signed in to the console as this member (a session made as a sign-in would)."""
     from bot import signin
@@ -291,3 +300,20 @@ def report_on(db, organization, author, day, *, participants=10, budget=None, so
     db.add(row)
     db.flush()
     return row
+
+
+def drop_idle_connections(engine) -> int:
+    """As a PostgreSQL restart would: the server cuts every idle connection to this database (from
+    outside the app's pool, whose connections are not pinged before use). How many it cut."""
+    from sqlalchemy import text
+
+    from bot.db import make_engine
+
+    outside = make_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        with outside.connect() as conn:
+            return conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                     "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                                     "AND state = 'idle'")).scalar()
+    finally:
+        outside.dispose()

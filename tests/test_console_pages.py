@@ -283,3 +283,77 @@ def test_report_totals_agree_whichever_way_they_are_summed(chat, db, world):
     counted = client.get(f"/console/reports?org={world['cm']}").get_data(as_text=True)  # from the rows
     for marker in ('id="total">', 'id="participants">', 'id="baht">'):
         assert kept.split(marker)[1].split("<")[0] == counted.split(marker)[1].split("<")[0], marker
+
+
+def test_names_and_phones_follow_the_area_viewed_not_any_role_held(chat, db, frozen_now):
+    """Secretariat of Chiang Mai (province:50) and coordinator of the North: names and phones in
+    Chiang Mai, not across the North (Chiang Rai, province:57), on pages and in exports."""
+    from .helpers import registered
+
+    viewer_ = registered(db, SECRETARIAT, "เลขา เชียงใหม่", "0800000000", province="50")
+    grant(db, viewer_, Role.SECRETARIAT, "province:50")
+    grant(db, viewer_, Role.COORDINATOR, "region:north")
+    cm = registered(db, U1, "ชาวเชียงใหม่ ทดสอบ", "0811111111", province="50")
+    cr = registered(db, U2, "ชาวเชียงราย ทดสอบ", "0822222222", province="57")
+    _report(db, _org(db, "กลุ่มเชียงราย", "57", leader=cr), cr, frozen_now.date())
+    _report(db, _org(db, "กลุ่มเชียงใหม่", "50", leader=cm), cm, frozen_now.date())
+    db.commit()
+    client = console_client(chat.app, db, SECRETARIAT, now=frozen_now)
+
+    for path in ("/console/people", "/console/people?scope=region:north"):  # the North is the default
+        page = client.get(path).get_data(as_text=True)
+        for hidden in ("ชาวเชียงราย", "ชาวเชียงใหม่", "082-222-2222", "081-111-1111"):
+            assert hidden not in page, (path, hidden)
+        assert f"#{cr.id}" in page
+    region_csv = client.get("/console/exports/reports.csv?scope=region:north").data.decode("utf-8-sig")
+    assert "กลุ่มเชียงราย" in region_csv and "ชาวเชียงราย" not in region_csv and "0822222222" not in region_csv
+    header = region_csv.splitlines()[0]
+    orgs_csv = client.get("/console/exports/organizations.csv?scope=region:north").data.decode("utf-8-sig")
+    assert "กลุ่มเชียงราย" in orgs_csv and len(orgs_csv.splitlines()[0]) < len(
+        client.get("/console/exports/organizations.csv?scope=province:50").data.decode("utf-8-sig").splitlines()[0])
+
+    page = client.get("/console/people?scope=province:50").get_data(as_text=True)
+    assert "ชาวเชียงใหม่ ทดสอบ" in page and "081-111-1111" in page and "ชาวเชียงราย" not in page
+    province_csv = client.get("/console/exports/reports.csv?scope=province:50").data.decode("utf-8-sig")
+    assert "ชาวเชียงใหม่ ทดสอบ" in province_csv and "กลุ่มเชียงราย" not in province_csv
+    assert province_csv.splitlines()[0].startswith(header) and len(province_csv.splitlines()[0]) > len(header)
+
+    from bot.models import AuditAction, AuditEntry
+
+    db.expire_all()
+    done = db.scalars(select(AuditEntry).where(AuditEntry.action == AuditAction.EXPORT).order_by(AuditEntry.id)).all()
+    assert [(e.scope, e.details["personal"]) for e in done] == [
+        ("region:north", False), ("region:north", False), ("province:50", True), ("province:50", True)]
+
+    # A person's own page (the appointer's): the phone only where a secretariat grant holds them.
+    assert "082-222-2222" not in client.get(f"/console/people/{cr.id}").get_data(as_text=True)
+    assert "081-111-1111" in client.get(f"/console/people/{cm.id}").get_data(as_text=True)
+
+
+def test_pages_on_connections_postgresql_dropped_run_again_on_fresh_ones(chat, db, services, world, frozen_now):
+    """The web app's pool does not ping before use: after PostgreSQL drops its connections (a
+    restart, a failover), a console page, the sign-in link page, a chart image and /readyz each
+    retry once on a fresh connection instead of answering 500 (or 'not ready')."""
+    import dataclasses
+    from urllib.parse import urlsplit
+
+    from bot import links
+
+    from .helpers import drop_idle_connections
+
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to drop connections")
+    client, anonymous, app_client = world["client"], chat.app.test_client(), chat.app.test_client()
+    https = dataclasses.replace(services.settings, public_url="https://khabuan.example.org")
+    chart = urlsplit(links.chart_url(https, "province:50", frozen_now.date(), "th", now=frozen_now)).path
+    checks = [(client, "/console/organizations", 200), (anonymous, "/console/link/" + "x" * 43, 404),
+              (app_client, chart, 200), (app_client, "/readyz", 200)]
+    for browser, path, status in checks:  # each works, and leaves its connection in the pool
+        assert browser.get(path).status_code == status, path
+    for browser, path, status in checks:
+        db.close()
+        assert chat.app.extensions["khabuan"].engine.pool.checkedin()
+        assert drop_idle_connections(services.engine) >= 1
+        answer = browser.get(path)
+        assert answer.status_code == status, (path, answer.status_code)
+    assert "กลุ่มเชียงใหม่" in client.get("/console/organizations").get_data(as_text=True)

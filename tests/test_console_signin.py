@@ -12,9 +12,9 @@ import requests
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.models import AuditAction, AuditEntry, ConsoleSession
+from bot.models import AuditAction, AuditEntry, ConsoleSession, ConsoleSignIn, OutboxMessage
 
-from .helpers import COORD, U1, link_path, make_coordinator, register
+from .helpers import COORD, U1, csrf_token, link_path, make_coordinator, open_sign_in_link, register
 
 LOGIN_ID, LOGIN_SECRET = "2000000001", "login-channel-secret"
 
@@ -32,7 +32,7 @@ def test_link_confirmed_in_chat_opens_a_session_in_that_browser_only(chat, db, f
     coordinator = make_coordinator(chat, db)
     path = ask_link(coordinator)
     browser = chat.app.test_client()
-    opened = browser.get(path)
+    opened = open_sign_in_link(browser, path)
     assert opened.status_code == 302 and opened.headers["Location"].endswith("/console/link/wait")
     waiting = browser.get("/console/link/wait")
     assert waiting.status_code == 200
@@ -54,11 +54,56 @@ def test_link_confirmed_in_chat_opens_a_session_in_that_browser_only(chat, db, f
     assert db.scalar(select(ConsoleSession).where(ConsoleSession.ended_at.is_(None))) is not None
 
 
+def test_fetching_the_link_changes_nothing_the_button_opens_it(chat, db, frozen_now):
+    """LINE's link previews and URL scanners fetch chat URLs: a GET must not use the link up."""
+    coordinator = make_coordinator(chat, db)
+    path = ask_link(coordinator)
+    asked = coordinator.last_text()
+    previewer, browser = chat.app.test_client(), chat.app.test_client()
+    for client in (previewer, previewer, browser, browser):
+        page = client.get(path)
+        assert page.status_code == 200 and "เข้าสู่ระบบด้วยเครื่องนี้" in page.get_data(as_text=True)
+        assert page.headers["Cache-Control"] == "no-store"
+        assert client.get_cookie("khabuan_console_link", path="/console") is None
+    row = db.scalar(select(ConsoleSignIn))
+    db.refresh(row)
+    assert row.opened_at is None and row.browser_hash is None and row.code is None
+    assert db.scalar(select(OutboxMessage).where(OutboxMessage.kind == "console.confirm")) is None
+    assert coordinator.last_text() == asked  # nothing pushed to the person yet
+    english = browser.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Sign in on this device" in english
+    # A forged form (no CSRF token) changes nothing either.
+    assert browser.post(path).status_code == 400
+    assert previewer.get("/console/link/wait").status_code == 403  # the previewer holds nothing
+    opened = browser.post(path, data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/console/link/wait")
+    code = browser.get("/console/link/wait").get_data(as_text=True).split('id="code">')[1].split("<")[0]
+    assert code in coordinator.last_text()
+    coordinator.tap("ใช่ ฉันเอง")
+    assert browser.get("/console/link/wait").status_code == 302 and signed_in(browser)
+    assert not signed_in(previewer)
+    assert previewer.get(path).status_code == 410  # used now: its page says so
+
+
+def test_pressing_the_button_of_an_expired_or_used_link_is_refused(chat, db, clock_at):
+    coordinator = make_coordinator(chat, db)
+    path = ask_link(coordinator)
+    early, late = chat.app.test_client(), chat.app.test_client()
+    page = late.get(path).get_data(as_text=True)
+    assert open_sign_in_link(early, path).status_code == 302
+    assert late.post(path, data={"csrf_token": csrf_token(page)}).status_code == 410
+    again = ask_link(coordinator)
+    page = late.get(again).get_data(as_text=True)
+    clock_at.shift(timedelta(minutes=10, seconds=1))
+    refused = late.post(again, data={"csrf_token": csrf_token(page)})
+    assert refused.status_code == 410 and "หมดเวลา" in refused.get_data(as_text=True)
+
+
 def test_a_forwarded_link_is_useless(chat, db, frozen_now):
     coordinator = make_coordinator(chat, db)
     path = ask_link(coordinator)
     mine, theirs = chat.app.test_client(), chat.app.test_client()
-    assert mine.get(path).status_code == 302
+    assert open_sign_in_link(mine, path).status_code == 302
     assert theirs.get(path).status_code == 410  # opened already: single use
     coordinator.tap("ใช่ ฉันเอง")
     assert theirs.get("/console/link/wait").status_code == 403  # no binding cookie, no session
@@ -70,7 +115,7 @@ def test_forwarded_before_opening_asks_the_owner_who_can_deny(chat, db, frozen_n
     coordinator = make_coordinator(chat, db)
     path = ask_link(coordinator)
     stranger = chat.app.test_client()
-    stranger.get(path)
+    open_sign_in_link(stranger, path)
     coordinator.tap("ไม่ใช่ฉัน")
     assert "ปฏิเสธ" in coordinator.last_text()
     assert stranger.get("/console/link/wait").status_code == 403
@@ -90,7 +135,7 @@ def test_a_confirmation_after_ten_minutes_does_not_sign_in(chat, db, clock_at):
     coordinator = make_coordinator(chat, db)
     path = ask_link(coordinator)
     browser = chat.app.test_client()
-    browser.get(path)
+    open_sign_in_link(browser, path)
     clock_at.shift(timedelta(minutes=11))
     coordinator.tap("ใช่ ฉันเอง")
     assert "หมดเวลา" in coordinator.last_text()
@@ -119,7 +164,7 @@ def test_anonymous_pages_say_how_to_sign_in(chat):
 def test_sign_out_ends_the_session(chat, db, frozen_now):
     coordinator = make_coordinator(chat, db)
     browser = chat.app.test_client()
-    browser.get(ask_link(coordinator))
+    open_sign_in_link(browser, ask_link(coordinator))
     coordinator.tap("ใช่ ฉันเอง")
     browser.get("/console/link/wait")
     page = browser.get("/console/").get_data(as_text=True)
@@ -205,7 +250,7 @@ def test_over_https_the_session_cookie_is_secure(chat, db, frozen_now):
     path = ask_link(coordinator)
     browser = chat.app.test_client()
     https = {"base_url": "https://localhost"}
-    browser.get(path, **https)
+    open_sign_in_link(browser, path, **https)
     coordinator.tap("ใช่ ฉันเอง")
     assert browser.get("/console/link/wait", **https).status_code == 302
     cookie = browser.get_cookie("khabuan_console", path="/console")
@@ -216,7 +261,7 @@ def test_over_https_the_session_cookie_is_secure(chat, db, frozen_now):
 def test_a_post_without_csrf_token_gets_a_kind_page(chat, db, frozen_now):
     coordinator = make_coordinator(chat, db)
     browser = chat.app.test_client()
-    browser.get(ask_link(coordinator))
+    open_sign_in_link(browser, ask_link(coordinator))
     coordinator.tap("ใช่ ฉันเอง")
     browser.get("/console/link/wait")
     refused = browser.post("/console/signout")

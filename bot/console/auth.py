@@ -1,7 +1,8 @@
 """Signing in and out: the page saying how, the link from chat, LINE Login, sign-out.
 
-The link from chat: `/console/link/<token>` binds the link to this browser (a cookie with a secret
-of its own) and asks the person in chat; `/console/link/wait` shows the code and refreshes itself
+The link from chat: `/console/link/<token>` shows one button and changes nothing (link previews
+fetch it too); pressing it (a POST) binds the link to this browser (a cookie with a secret of its
+own) and asks the person in chat; `/console/link/wait` shows the code and refreshes itself
 until they answer, then hands this browser — and only it — its session cookie.
 
 LINE Login v2.1 (OpenID Connect) through Authlib: the state and nonce it keeps in Flask's signed
@@ -70,13 +71,33 @@ def sign_in_page() -> Any:
     return render_template("console/sign_in.html", line_login=services().settings.has_login)
 
 
+def _link_refused(refused: LinkRefused) -> Any:
+    status = 410 if refused in (LinkRefused.EXPIRED, LinkRefused.USED) else 404
+    return render_template("console/link_refused.html", reason=refused.value), status
+
+
+def show_link(token: str) -> Any:
+    """The link's page: one button, nothing changed. LINE's link previews and URL scanners fetch
+    the URLs in chat, so a GET must not use the link up; pressing the button (a POST) does."""
+    refused = signin.check_link(db(), token, now())
+    if refused is not None:
+        return _link_refused(refused)
+    response = make_response(render_template("console/link_open.html", token=token))
+    response.headers["Cache-Control"] = "no-store"
+    # Same-origin only: the token stays out of other sites' logs, while the button's POST still
+    # carries the Referer Flask-WTF checks over HTTPS.
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
 def open_link(token: str) -> Any:
+    """The button pressed (CSRF-checked like every console form): bind the link to this browser
+    and ask the person in chat."""
     session = db()
     opened = signin.open_link(session, token, now())
     if isinstance(opened, LinkRefused):
         session.rollback()
-        status = 410 if opened in (LinkRefused.EXPIRED, LinkRefused.USED) else 404
-        return render_template("console/link_refused.html", reason=opened.value), status
+        return _link_refused(opened)
     session.commit()
     try:
         services().deliver_now(opened.outbox_ids)
@@ -157,8 +178,9 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/font/<weight>.ttf", "font", font)
     bp.add_app_template_global(refusal_text, "refusal_text")
     bp.add_url_rule("/signin", "sign_in_page", sign_in_page)
-    bp.add_url_rule("/link/<token>", "open_link", open_link)
     bp.add_url_rule("/link/wait", "link_wait", link_wait)
+    bp.add_url_rule("/link/<token>", "show_link", show_link)
+    bp.add_url_rule("/link/<token>", "open_link", open_link, methods=["POST"])
     bp.add_url_rule("/login/line", "line_login", line_login)
     bp.add_url_rule("/login/line/callback", "line_callback", line_callback)
     bp.add_url_rule("/signout", "sign_out", sign_out, methods=["POST"])

@@ -347,7 +347,8 @@ def exports_page() -> Any:
 def export_file(kind: str, fmt: str) -> Any:
     """One export of the viewer's scope, streamed; recorded in the audit log before the first byte.
 
-    Personal columns (names, phones) only for the roles that may see them (`Viewer.personal`)."""
+    Personal columns (names, phones) only where a secretariat/admin grant of the viewer holds the
+    scope exported (`Viewer.personal`), not for any such role held elsewhere."""
     if kind not in exports.KINDS or fmt not in exports.FORMATS:
         abort(404)
     v, settings = viewer(), services().settings

@@ -213,7 +213,7 @@ def member_page(member_id: int) -> Any:
     member = _member_in_reach(actor, member_id)
     held = [(h, role_name(h.role), where(h.scope)) for h in appointments.removable(db(), actor, member)]
     return render_template("console/person.html", member=member, label=person_label(member), holds=holds(member),
-                           held=held, show_phone=viewer().personal, format_phone=thai.format_phone, **_common())
+                           held=held, show_phone=viewer().personal_about(member.province), format_phone=thai.format_phone, **_common())
 
 
 @signed_in

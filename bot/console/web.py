@@ -9,11 +9,12 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from .. import signin, thai
 from ..config import SUPPORTED_LOCALES
+from ..db import once_more_if_dropped
 from ..i18n import N_, _, set_locale
 from ..models import Member, Province, Role, utcnow
 from ..scopes import Scope, ScopeError, contains, place_of
@@ -23,7 +24,7 @@ bp = Blueprint("console", __name__, url_prefix="/console", template_folder="temp
 
 SESSION_COOKIE = "khabuan_console"
 PENDING_COOKIE = "khabuan_console_link"
-PERSONAL_ROLES = (Role.SECRETARIAT, Role.ADMIN)  # may see members' names and phones in lists and exports
+PERSONAL_ROLES = (Role.SECRETARIAT, Role.ADMIN)  # may see members' names and phones in their grant's scope
 
 
 def services() -> Any:
@@ -62,7 +63,12 @@ class Viewer:
     member: Member
     scopes: list[Scope]  # of their coordinator/secretariat/admin grants, widest first
     scope: Scope  # the one chosen (?scope=), inside one of `scopes`
-    personal: bool  # may see names and phones of members (secretariat, admin)
+    personal: bool  # may see names and phones of members in `scope`: a secretariat/admin grant holds it
+    personal_scopes: tuple[Scope, ...] = ()  # the scopes of their secretariat/admin grants
+
+    def personal_about(self, province: Province | None) -> bool:
+        """May they see this person's phone: a secretariat/admin grant of theirs holds the person's province."""
+        return province is not None and any(contains(s, province) for s in self.personal_scopes)
 
     def covers(self, province: Province | None) -> bool:
         return province is not None and any(contains(s, province) for s in self.scopes)
@@ -75,6 +81,20 @@ def _grant_scopes(member: Member) -> list[Scope]:
     found = {Scope.NATIONAL if g_.role is Role.ADMIN else Scope.of(g_) for g_ in member.roles
              if g_.role in signin.CONSOLE_ROLES}
     return sorted(found, key=lambda s: (s.level, s.code))
+
+
+def _personal_scopes(member: Member) -> tuple[Scope, ...]:
+    return tuple(Scope.NATIONAL if g_.role is Role.ADMIN else Scope.of(g_) for g_ in member.roles
+                 if g_.role in PERSONAL_ROLES)
+
+
+def personal_in(session: Session, personal_scopes: tuple[Scope, ...], scope: Scope) -> bool:
+    """Names and phones by the area viewed, not by any role held anywhere: a secretariat of
+    province A who coordinates region R sees them in A, not across R."""
+    if not personal_scopes:
+        return False
+    place = place_of(session, scope)
+    return place is not None and any(contains(s, place) for s in personal_scopes)
 
 
 def chosen_scope(session: Session, scopes: list[Scope], raw: str | None) -> Scope:
@@ -96,18 +116,33 @@ def _locale_for_anonymous() -> str:
         if request.accept_languages else services().settings.default_locale
 
 
+def _first_statement() -> Member | None:
+    """The request's first round trip: who is signed in, or (nobody) a plain SELECT 1 for the
+    pages that read the database next. Static files for anonymous browsers need none."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        return signin.current(db(), token, now())
+    if request.endpoint not in ("console.static", "console.font"):
+        db().execute(text("SELECT 1"))
+    return None
+
+
 @bp.before_request
 def _load_viewer() -> None:
     g.viewer = None
-    member = signin.current(db(), request.cookies.get(SESSION_COOKIE), now())
+    # The pool does not ping before use (bot/app.py): a connection PostgreSQL dropped fails this
+    # first statement, and the request goes on once more on a fresh one, as the webhook does.
+    member = once_more_if_dropped(db(), _first_statement)
     if member is None:
         set_locale(request.args.get("lang") if request.args.get("lang") in SUPPORTED_LOCALES
                    else _locale_for_anonymous())
         return
     set_locale(member.locale)
     scopes = _grant_scopes(member)
-    g.viewer = Viewer(member, scopes, chosen_scope(db(), scopes, request.args.get("scope")),
-                      personal=any(g_.role in PERSONAL_ROLES for g_ in member.roles))
+    scope = chosen_scope(db(), scopes, request.args.get("scope"))
+    personal_scopes = _personal_scopes(member)
+    g.viewer = Viewer(member, scopes, scope, personal=personal_in(db(), personal_scopes, scope),
+                      personal_scopes=personal_scopes)
 
 
 def viewer() -> Viewer:

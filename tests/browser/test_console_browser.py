@@ -86,7 +86,7 @@ def _seed_two_provinces(live) -> None:
 
 @pytest.fixture(scope="module")
 def console(context, console_live):
-    """The simulator in one tab; the coordinator asks for the link, opens it, confirms in chat."""
+    """The simulator in one tab; the coordinator asks for the link, opens it, presses the button, confirms in chat."""
     sim = context.new_page()
     errors, outside = _isolated(sim)
     sim.goto(console_live.url + "/simulator/")
@@ -99,6 +99,11 @@ def console(context, console_live):
         link.click()
     tab = opened.value
     tab_errors, tab_outside = _isolated(tab)
+    # The link's page changes nothing until the button is pressed (link previews fetch it too).
+    tab.wait_for_selector("#sign-in-here", timeout=TIMEOUT)
+    assert tab.locator("#code").count() == 0
+    _shot(tab, "00-sign-in-here")
+    tab.click("#sign-in-here")
     tab.wait_for_selector("#code", timeout=TIMEOUT)
     code = tab.locator("#code").inner_text().strip()
     _shot(tab, "01-code")
