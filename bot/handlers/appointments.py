@@ -388,6 +388,16 @@ def start_dismiss(ctx: Context, inp: Input) -> list[Message]:
     return ctx.flows.start(ctx, "dismiss")
 
 
+def undo_invitation(ctx: Context, inp: Input) -> list[Message]:
+    """The inviter's button under "X registered and is now ...": the dismiss card for that role,
+    one more tap to remove it (the domain checks again when it is saved)."""
+    member = ctx.session.get(Member, inp.data["m"])
+    token = inp.data["t"]
+    if member is None or not any(h.token == token for h in appointments.removable(ctx.session, ctx.member, member)):
+        return [ui.text(_("appoint.undo_gone"), _chips_after())]
+    return ctx.flows.start(ctx, "dismiss", answers={"person": f"m{member.id}", "held": token}, at_confirm=True)
+
+
 # ---- seats waiting for confirmation ----------------------------------------------------------------
 
 
@@ -470,6 +480,10 @@ def _claim(ctx: Context, code: str) -> list[Message] | None:
         return None
     if result is Claim.CLOSED:
         return [ui.text(_("invite.code_unknown"), menu_chips(ctx))]
+    if result is Claim.OWN:
+        return [ui.text(_("invite.code_own"), menu_chips(ctx))]
+    if result is Claim.INVITER_GONE:
+        return [ui.text(_("invite.code_inviter_gone"), menu_chips(ctx))]
     assert outcome is not None
     what, where = role_name(outcome.role), _where(ctx, outcome.scope)
     if result is Claim.WAITING:
@@ -560,6 +574,7 @@ def register(router: Router) -> None:
     router.command("invite_code", start_code, ["รหัสเชิญ", "invitation code"], starts_flow=True)
     router.action("seat.confirm", confirm_seat, requires=NATIONAL_OFFICE)
     router.action("invite.withdraw", withdraw_invitation, requires=APPOINTER)
+    router.action("appoint.undo", undo_invitation, requires=APPOINTER)
 
     previous = router.fallback
 
