@@ -589,7 +589,12 @@ def may_withdraw(session: Session, actor: Member | None, invitation: Invitation)
     if actor is not None and invitation.invited_by_id == actor.id:
         return True
     place = place_of(session, Scope.of(invitation))
-    return place is not None and power(actor, invitation.role, place) is not Power.NONE
+    if place is None:
+        return False
+    # As removing: "nominate" withdraws only what would still be a nomination (an unconfirmed
+    # delegate invitation); a confirmed seat, or any other role, needs the power to give it.
+    needed = Power.NOMINATE if invitation.role is Role.DELEGATE and not invitation.confirmed else Power.GRANT
+    return power(actor, invitation.role, place) >= needed
 
 
 def withdraw(session: Session, actor: Member | None, invitation: Invitation, *, via: AuditVia,

@@ -3,6 +3,7 @@ match at a first registration only (the inviter sees the name, and can undo), th
 checked again when the invitation is taken, nobody takes their own."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot import appointments
@@ -131,3 +132,31 @@ def test_nobody_takes_their_own_invitation(chat, db, frozen_now):
     db.rollback()
     assert db.scalar(select(Invitation.claimed_by_id)) is None
     assert db.scalar(select(RoleGrant.id).where(RoleGrant.role == Role.DELEGATE)) is None
+
+
+def test_a_coordinator_withdraws_nominations_not_the_national_offices_confirmed_seats(chat, db, frozen_now):
+    staff(chat, db, SEC, Role.SECRETARIAT, "national", name="เลขา กลาง")
+    staff(chat, db, COORD, Role.COORDINATOR, "province:50", phone="0812345671")
+    other = staff(chat, db, INVITEE, Role.COORDINATOR, "province:50", phone="0812345672")
+    coordinator = member_of(db, COORD)
+    confirmed = appointments.appoint(db, member_of(db, SEC), role=Role.DELEGATE, scope=CHIANG_MAI,
+                                     via=AuditVia.CHAT, now=frozen_now, phone="0892220001").invitation
+    imported = appointments.appoint(db, None, role=Role.DELEGATE, scope=CHIANG_MAI, via=AuditVia.IMPORT,
+                                    now=frozen_now, phone="0892220002").invitation
+    nominated = appointments.appoint(db, member_of(db, INVITEE), role=Role.DELEGATE, scope=CHIANG_MAI,
+                                     via=AuditVia.CHAT, now=frozen_now, phone="0892220003").invitation
+    db.commit()
+    assert confirmed.confirmed and imported.confirmed and not nominated.confirmed
+    assert not appointments.may_withdraw(db, coordinator, confirmed)
+    assert not appointments.may_withdraw(db, coordinator, imported)
+    assert appointments.may_withdraw(db, coordinator, nominated)  # a fellow coordinator's nomination
+    assert [i.id for i in appointments.open_invitations(db, coordinator, frozen_now)] == [nominated.id]
+    with pytest.raises(appointments.Refused) as refused:
+        appointments.withdraw(db, coordinator, confirmed, via=AuditVia.CHAT, now=frozen_now)
+    assert refused.value.why is appointments.Why.NOT_ALLOWED
+    assert confirmed.withdrawn_at is None
+    # The national office withdraws any of them; the coordinator who made one, their own.
+    assert appointments.may_withdraw(db, member_of(db, SEC), imported)
+    assert appointments.may_withdraw(db, member_of(db, INVITEE), nominated)
+    other.say("คำเชิญ")
+    assert other.sees(" ".join(nominated.code)) and not other.sees(" ".join(confirmed.code))
