@@ -772,10 +772,11 @@ def name_score(query: str, *names: str | None) -> float:
     return best
 
 
-def find_people(session: Session, actor: Member | None, text: str, *, limit: int = 9,
+def find_people(session: Session, actor: Member | None, text: str, *, limit: int | None = 9,
                 within: Iterable[Scope] | None = None) -> list[Member]:
     """Registered members inside the actor's reach whose phone is the one typed (any format, Thai
-    digits too), or whose name or LINE name matches the typed part (Thai-aware, best first)."""
+    digits too), or whose name or LINE name matches the typed part (Thai-aware, best first).
+    `limit=None`: all of them (for a caller that filters further before taking the first few)."""
     query = select(Member).where(Member.registered_at.is_not(None), Member.erased_at.is_(None))
     scopes = list(within) if within is not None else reach(actor)
     if not scopes:

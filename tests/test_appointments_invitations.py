@@ -160,3 +160,21 @@ def test_a_coordinator_withdraws_nominations_not_the_national_offices_confirmed_
     assert appointments.may_withdraw(db, member_of(db, INVITEE), nominated)
     other.say("คำเชิญ")
     assert other.sees(" ".join(nominated.code)) and not other.sees(" ".join(confirmed.code))
+
+
+def test_dismiss_finds_a_removable_person_ranked_after_nine_who_are_not(chat, db, frozen_now):
+    from .helpers import registered
+
+    secretariat = staff(chat, db, SEC, Role.SECRETARIAT, "national", name="เลขา กลาง")
+    # Ten people named บุญ...; only the last in rank order holds a role the secretariat may remove.
+    people = [registered(db, f"U{i:032d}", f"บุญ{chr(0x0e01 + i)} ทดสอบ", f"08911100{i:02d}") for i in range(10)]
+    target = people[-1]
+    appointments.appoint(db, member_of(db, SEC), role=Role.COORDINATOR, scope=CHIANG_MAI, via=AuditVia.CHAT,
+                         now=frozen_now, member=target)
+    db.commit()
+    ranked = appointments.find_people(db, member_of(db, SEC), "บุญ", limit=None)
+    assert ranked.index(target) >= 9  # would have been cut by the nine-result limit
+    secretariat.say("ถอดถอน")
+    secretariat.say("บุญ")
+    assert secretariat.sees(f"1. {target.full_name}")
+    assert "ไม่พบผู้ที่" not in secretariat.last_text()

@@ -123,9 +123,12 @@ class PersonStep(Step):
         text = inp.text.strip()
         if len(text) < 2:
             return Retry(_("appoint.type_more"))
-        people = appointments.find_people(ctx.session, ctx.member, text, limit=MAX_FOUND)
+        # Removing: keep the removable ones BEFORE taking the first MAX_FOUND, or a removable person
+        # ranked 10th would be "nobody to remove".
+        people = appointments.find_people(ctx.session, ctx.member, text,
+                                          limit=None if self.removable_only else MAX_FOUND)
         if self.removable_only:
-            people = [m for m in people if appointments.removable(ctx.session, ctx.member, m)]
+            people = [m for m in people if appointments.removable(ctx.session, ctx.member, m)][:MAX_FOUND]
         phone = thai.parse_phone(text)
         sv.view.pop("phone", None)
         sv.view["found"] = [m.id for m in people]
