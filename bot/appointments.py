@@ -52,6 +52,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import audit, roles, thai
+from .db import insert_or_skip
 from .assembly import SEATS
 from .cards.appointments import appointed_card, dismissed_text, invitation_accepted_text
 from .delivery import enqueue
@@ -406,26 +407,30 @@ def operator_grant(session: Session, member: Member, role: Role, scope: Scope, *
     """An operator at the server gives a role as asked (`khabuan grant`, the simulator): no table
     and no seat limit (an over-full area shows in `khabuan delegates check`), no push; audited.
     Returns False when the member already had it."""
-    if session.scalar(select(RoleGrant.id).where(
-            RoleGrant.member_id == member.id, RoleGrant.role == role, RoleGrant.scope_kind == scope.kind,
-            RoleGrant.scope_code == scope.code)) is not None:
+    if not _insert_grant(session, member, role, scope, granted_by=None, now=now):
         return False
-    roles.grant(session, member, role, str(scope))
-    session.flush()
     audit.record(session, action=AuditAction.GRANT, via=via, now=now, subject=member, role=role, scope=scope)
     return True
 
 
+def _insert_grant(session: Session, member: Member, role: Role, scope: Scope, *, granted_by: Member | None,
+                  now: datetime) -> bool:
+    """Give the grant in ONE statement (INSERT … ON CONFLICT DO NOTHING on role_grants' unique
+    key): a double tap in two processes, or chat and console at once, settles without an error
+    (PostgreSQL makes the second wait for the first). True only when this call inserted it."""
+    inserted = session.execute(
+        insert_or_skip(session, RoleGrant, "member_id", "role", "scope_kind", "scope_code")
+        .values(member_id=member.id, role=role, scope_kind=scope.kind, scope_code=scope.code,
+                granted_by_id=granted_by.id if granted_by else None, granted_at=now)
+        .returning(RoleGrant.id)).first()
+    session.expire(member, ["roles"])
+    return inserted is not None
+
+
 def _grant(session: Session, actor: Member | None, member: Member, role: Role, scope: Scope, *,
            via: AuditVia, now: datetime, details: dict | None = None, tell: bool = True) -> Outcome:
-    exists = session.scalar(select(RoleGrant.id).where(
-        RoleGrant.member_id == member.id, RoleGrant.role == role, RoleGrant.scope_kind == scope.kind,
-        RoleGrant.scope_code == scope.code))
-    if exists is not None:
+    if not _insert_grant(session, member, role, scope, granted_by=actor, now=now):
         return Outcome(Done.ALREADY, role, scope, member=member)
-    roles.grant(session, member, role, str(scope), granted_by=actor)
-    session.flush()
-    session.expire(member, ["roles"])
     entry = audit.record(session, action=AuditAction.GRANT, via=via, now=now, actor=actor, subject=member,
                          role=role, scope=scope, details=details)
     outbox = _tell_appointed(session, member, role, scope, now, f"audit:{entry.id}") if tell else []
@@ -453,9 +458,8 @@ def confirm(session: Session, actor: Member | None, nomination: SeatNomination, 
     if nomination.confirmed_at is not None:
         return Outcome(Done.ALREADY, Role.DELEGATE, scope, member=member)
     nomination.confirmed_at, nomination.confirmed_by_id = now, actor.id if actor else None
-    roles.grant(session, member, Role.DELEGATE, str(scope), granted_by=actor)
     session.flush()
-    session.expire(member, ["roles"])
+    _insert_grant(session, member, Role.DELEGATE, scope, granted_by=actor, now=now)
     entry = audit.record(session, action=AuditAction.CONFIRM, via=via, now=now, actor=actor, subject=member,
                          role=Role.DELEGATE, scope=scope, details={"nomination": nomination.id})
     outbox = _tell_appointed(session, member, Role.DELEGATE, scope, now, f"audit:{entry.id}")
@@ -558,6 +562,8 @@ def read_code(text: str) -> str | None:
 
 def _invite(session: Session, actor: Member | None, *, role: Role, scope: Scope, via: AuditVia, now: datetime,
             phone: str | None, name: str | None, confirmed: bool) -> Outcome:
+    if actor is not None:  # one appointer's taps take turns (a double tap, chat and console at once)
+        session.scalar(select(Member.id).where(Member.id == actor.id).with_for_update())
     if role in CODE_ONLY_ROLES:
         phone = None  # never attached by a phone: the appointer passes the code to the person
     if phone:
@@ -680,10 +686,7 @@ def accept(session: Session, invitation: Invitation, member: Member, now: dateti
                                        nominated_by_id=invitation.invited_by_id, nominated_at=now))
         done, nominated = Done.NOMINATED, True
     else:
-        if session.scalar(select(RoleGrant.id).where(
-                RoleGrant.member_id == member.id, RoleGrant.role == invitation.role,
-                RoleGrant.scope_kind == scope.kind, RoleGrant.scope_code == scope.code)) is None:
-            roles.grant(session, member, invitation.role, str(scope), granted_by=inviter)
+        _insert_grant(session, member, invitation.role, scope, granted_by=inviter, now=now)
         done, nominated = Done.GRANTED, False
     session.flush()
     session.expire(member, ["roles"])
