@@ -27,7 +27,11 @@ leader, delegate           –         –            –            –        
   nationally; a coordinator or secretariat at any level.
 
 Invitations stand for a person who has not registered: by phone (attached when someone registers
-with that number) or by a 6-character code read out at a meeting (single use). They expire after
+for the first time with that number; a typed phone proves nothing, so the inviter is told the name
+they registered with and can remove the role with one tap) or by a 6-character code read out at a
+meeting (single use). Secretariat and admin invitations are code only (`CODE_ONLY_ROLES`): a phone
+never attaches them. An invitation attaches only while its inviter may still give that role, and
+never to the inviter themselves. They expire after
 INVITATION_DAYS days and can be withdrawn. An open invitation for a delegate seat holds the seat.
 
 Every change is written to the audit log (bot/audit.py) in the same transaction, and the person
@@ -44,10 +48,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import audit, roles, thai
+from .db import insert_or_skip
 from .assembly import SEATS
 from .cards.appointments import appointed_card, dismissed_text, invitation_accepted_text
 from .delivery import enqueue
@@ -72,6 +77,8 @@ INVITATION_DAYS = 30
 CODE_LENGTH = 6
 # No 0/O, 1/I/L, 2/Z, 5/S, 6/G, 8/B: a code read aloud or typed on a cheap phone cannot be misread.
 CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
+# Invitations for these roles attach only by their code: anyone may register with anyone's phone.
+CODE_ONLY_ROLES = frozenset({Role.SECRETARIAT, Role.ADMIN})
 
 
 class Power(int, enum.Enum):
@@ -400,26 +407,30 @@ def operator_grant(session: Session, member: Member, role: Role, scope: Scope, *
     """An operator at the server gives a role as asked (`khabuan grant`, the simulator): no table
     and no seat limit (an over-full area shows in `khabuan delegates check`), no push; audited.
     Returns False when the member already had it."""
-    if session.scalar(select(RoleGrant.id).where(
-            RoleGrant.member_id == member.id, RoleGrant.role == role, RoleGrant.scope_kind == scope.kind,
-            RoleGrant.scope_code == scope.code)) is not None:
+    if not _insert_grant(session, member, role, scope, granted_by=None, now=now):
         return False
-    roles.grant(session, member, role, str(scope))
-    session.flush()
     audit.record(session, action=AuditAction.GRANT, via=via, now=now, subject=member, role=role, scope=scope)
     return True
 
 
+def _insert_grant(session: Session, member: Member, role: Role, scope: Scope, *, granted_by: Member | None,
+                  now: datetime) -> bool:
+    """Give the grant in ONE statement (INSERT … ON CONFLICT DO NOTHING on role_grants' unique
+    key): a double tap in two processes, or chat and console at once, settles without an error
+    (PostgreSQL makes the second wait for the first). True only when this call inserted it."""
+    inserted = session.execute(
+        insert_or_skip(session, RoleGrant, "member_id", "role", "scope_kind", "scope_code")
+        .values(member_id=member.id, role=role, scope_kind=scope.kind, scope_code=scope.code,
+                granted_by_id=granted_by.id if granted_by else None, granted_at=now)
+        .returning(RoleGrant.id)).first()
+    session.expire(member, ["roles"])
+    return inserted is not None
+
+
 def _grant(session: Session, actor: Member | None, member: Member, role: Role, scope: Scope, *,
            via: AuditVia, now: datetime, details: dict | None = None, tell: bool = True) -> Outcome:
-    exists = session.scalar(select(RoleGrant.id).where(
-        RoleGrant.member_id == member.id, RoleGrant.role == role, RoleGrant.scope_kind == scope.kind,
-        RoleGrant.scope_code == scope.code))
-    if exists is not None:
+    if not _insert_grant(session, member, role, scope, granted_by=actor, now=now):
         return Outcome(Done.ALREADY, role, scope, member=member)
-    roles.grant(session, member, role, str(scope), granted_by=actor)
-    session.flush()
-    session.expire(member, ["roles"])
     entry = audit.record(session, action=AuditAction.GRANT, via=via, now=now, actor=actor, subject=member,
                          role=role, scope=scope, details=details)
     outbox = _tell_appointed(session, member, role, scope, now, f"audit:{entry.id}") if tell else []
@@ -447,9 +458,8 @@ def confirm(session: Session, actor: Member | None, nomination: SeatNomination, 
     if nomination.confirmed_at is not None:
         return Outcome(Done.ALREADY, Role.DELEGATE, scope, member=member)
     nomination.confirmed_at, nomination.confirmed_by_id = now, actor.id if actor else None
-    roles.grant(session, member, Role.DELEGATE, str(scope), granted_by=actor)
     session.flush()
-    session.expire(member, ["roles"])
+    _insert_grant(session, member, Role.DELEGATE, scope, granted_by=actor, now=now)
     entry = audit.record(session, action=AuditAction.CONFIRM, via=via, now=now, actor=actor, subject=member,
                          role=Role.DELEGATE, scope=scope, details={"nomination": nomination.id})
     outbox = _tell_appointed(session, member, Role.DELEGATE, scope, now, f"audit:{entry.id}")
@@ -552,6 +562,10 @@ def read_code(text: str) -> str | None:
 
 def _invite(session: Session, actor: Member | None, *, role: Role, scope: Scope, via: AuditVia, now: datetime,
             phone: str | None, name: str | None, confirmed: bool) -> Outcome:
+    if actor is not None:  # one appointer's taps take turns (a double tap, chat and console at once)
+        session.scalar(select(Member.id).where(Member.id == actor.id).with_for_update())
+    if role in CODE_ONLY_ROLES:
+        phone = None  # never attached by a phone: the appointer passes the code to the person
     if phone:
         existing = session.scalar(select(Invitation).where(
             Invitation.phone == phone, Invitation.role == role, Invitation.scope_kind == scope.kind,
@@ -581,7 +595,12 @@ def may_withdraw(session: Session, actor: Member | None, invitation: Invitation)
     if actor is not None and invitation.invited_by_id == actor.id:
         return True
     place = place_of(session, Scope.of(invitation))
-    return place is not None and power(actor, invitation.role, place) is not Power.NONE
+    if place is None:
+        return False
+    # As removing: "nominate" withdraws only what would still be a nomination (an unconfirmed
+    # delegate invitation); a confirmed seat, or any other role, needs the power to give it.
+    needed = Power.NOMINATE if invitation.role is Role.DELEGATE and not invitation.confirmed else Power.GRANT
+    return power(actor, invitation.role, place) >= needed
 
 
 def withdraw(session: Session, actor: Member | None, invitation: Invitation, *, via: AuditVia,
@@ -600,6 +619,8 @@ def withdraw(session: Session, actor: Member | None, invitation: Invitation, *, 
 class Claim(str, enum.Enum):
     UNKNOWN = "unknown"  # no such code
     CLOSED = "closed"  # expired, withdrawn, used, or taken by someone else
+    OWN = "own"  # the inviter typed their own invitation's code
+    INVITER_GONE = "inviter_gone"  # whoever invited may no longer give that role
     WAITING = "waiting"  # kept for this person until they register
     ACCEPTED = "accepted"
 
@@ -611,10 +632,40 @@ def claim_code(session: Session, member: Member, code: str, now: datetime) -> tu
         return Claim.UNKNOWN, None
     if not invitation.is_open(now) or invitation.claimed_by_id not in (None, member.id):
         return Claim.CLOSED, None
+    if invitation.invited_by_id == member.id:
+        return Claim.OWN, None
+    if not inviter_may_give(session, invitation):
+        return Claim.INVITER_GONE, None
     invitation.claimed_by_id = member.id
     if not member.is_registered:
         return Claim.WAITING, Outcome(Done.INVITED, invitation.role, Scope.of(invitation), invitation=invitation)
     return Claim.ACCEPTED, accept(session, invitation, member, now)
+
+
+def inviter_may_give(session: Session, invitation: Invitation) -> bool:
+    """Whoever made the invitation may still give (or nominate to) its role there; an operator's or
+    an import's invitation (no inviter) stands."""
+    if invitation.invited_by_id is None:
+        return True
+    place = place_of(session, Scope.of(invitation))
+    return place is not None and power(invitation.invited_by, invitation.role, place) is not Power.NONE
+
+
+def held_token(session: Session, member: Member, role: Role, scope: Scope) -> str | None:
+    """The `removable` token of what `member` holds as `role` in `scope` (a grant, else a waiting
+    nomination), for a button that removes it."""
+    grant = session.scalar(select(RoleGrant.id).where(
+        RoleGrant.member_id == member.id, RoleGrant.role == role, RoleGrant.scope_kind == scope.kind,
+        RoleGrant.scope_code == scope.code))
+    if grant is not None:
+        return f"g{grant}"
+    if role is Role.DELEGATE:
+        nomination = session.scalar(select(SeatNomination.id).where(
+            SeatNomination.member_id == member.id, SeatNomination.scope_kind == scope.kind,
+            SeatNomination.scope_code == scope.code, SeatNomination.confirmed_at.is_(None)))
+        if nomination is not None:
+            return f"n{nomination}"
+    return None
 
 
 def accept(session: Session, invitation: Invitation, member: Member, now: datetime) -> Outcome:
@@ -635,10 +686,7 @@ def accept(session: Session, invitation: Invitation, member: Member, now: dateti
                                        nominated_by_id=invitation.invited_by_id, nominated_at=now))
         done, nominated = Done.NOMINATED, True
     else:
-        if session.scalar(select(RoleGrant.id).where(
-                RoleGrant.member_id == member.id, RoleGrant.role == invitation.role,
-                RoleGrant.scope_kind == scope.kind, RoleGrant.scope_code == scope.code)) is None:
-            roles.grant(session, member, invitation.role, str(scope), granted_by=inviter)
+        _insert_grant(session, member, invitation.role, scope, granted_by=inviter, now=now)
         done, nominated = Done.GRANTED, False
     session.flush()
     session.expire(member, ["roles"])
@@ -646,20 +694,23 @@ def accept(session: Session, invitation: Invitation, member: Member, now: dateti
     if inviter is not None and inviter.active and inviter.erased_at is None and inviter.id != member.id:
         with use_locale(inviter.locale):
             message = invitation_accepted_text(member.full_name or member.display_name or "",
-                                               invitation.role, scope_name(session, scope, inviter.locale))
+                                               invitation.role, scope_name(session, scope, inviter.locale),
+                                               member_id=member.id,
+                                               token=held_token(session, member, invitation.role, scope))
         outbox += [r.id for r in enqueue(session, [inviter.line_user_id], [message], now=now,
                                          kind="appoint.invitation_accepted", dedupe_key=f"{key}:inviter")]
     return Outcome(done, invitation.role, scope, member=member, invitation=invitation, outbox=outbox)
 
 
-def on_registered(session: Session, member: Member, *, now: datetime) -> list[int]:
-    """Called when a member registers (or changes their phone): invitations for their phone, or
-    whose code they typed, attach now. Returns the outbox ids of the pushes it queued."""
+def on_registered(session: Session, member: Member, *, now: datetime, first_time: bool) -> list[int]:
+    """Called when a member registers (or changes their details): invitations whose code they
+    typed attach now; so, at their first registration only, invitations for their phone (never a
+    secretariat or admin one: those need the code). Returns the outbox ids of the pushes it queued."""
     if not member.is_registered:
         return []
     conditions = [Invitation.claimed_by_id == member.id]
-    if member.phone:
-        conditions.append(Invitation.phone == member.phone)
+    if member.phone and first_time:
+        conditions.append(and_(Invitation.phone == member.phone, Invitation.role.not_in(CODE_ONLY_ROLES)))
     invitations = session.scalars(select(Invitation).where(
         or_(*conditions), Invitation.accepted_at.is_(None), Invitation.withdrawn_at.is_(None),
         Invitation.expires_at > now).order_by(Invitation.id).with_for_update()).all()
@@ -667,6 +718,8 @@ def on_registered(session: Session, member: Member, *, now: datetime) -> list[in
     for invitation in invitations:
         if invitation.claimed_by_id not in (None, member.id):
             continue  # someone else typed its code first
+        if invitation.invited_by_id == member.id or not inviter_may_give(session, invitation):
+            continue  # nobody takes their own invitation; an inviter who lost the power gives nothing
         outbox += accept(session, invitation, member, now).outbox
     return outbox
 
@@ -722,10 +775,11 @@ def name_score(query: str, *names: str | None) -> float:
     return best
 
 
-def find_people(session: Session, actor: Member | None, text: str, *, limit: int = 9,
+def find_people(session: Session, actor: Member | None, text: str, *, limit: int | None = 9,
                 within: Iterable[Scope] | None = None) -> list[Member]:
     """Registered members inside the actor's reach whose phone is the one typed (any format, Thai
-    digits too), or whose name or LINE name matches the typed part (Thai-aware, best first)."""
+    digits too), or whose name or LINE name matches the typed part (Thai-aware, best first).
+    `limit=None`: all of them (for a caller that filters further before taking the first few)."""
     query = select(Member).where(Member.registered_at.is_not(None), Member.erased_at.is_(None))
     scopes = list(within) if within is not None else reach(actor)
     if not scopes:

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from .models import AuditAction, AuditEntry, AuditVia, Member, Role
-from .scopes import Scope, contains, place_of
+from .models import AuditAction, AuditEntry, AuditVia, Member, Province, ProvinceGroup, Region, Role, ScopeKind
+from .scopes import Scope
 
 __all__ = ["AuditAction", "AuditVia", "Line", "entries", "lines", "record"]
 
@@ -73,22 +73,29 @@ def entries(session: Session, *, within: Scope | None = None, since: datetime | 
         query = (query.outerjoin(actor, AuditEntry.actor_id == actor.id)
                  .outerjoin(subject, AuditEntry.subject_id == subject.id)
                  .where(or_(matches(actor), matches(subject))))
-    rows: Iterable[AuditEntry] = session.scalars(query)
     if within is not None and not within.is_national:
-        rows = (row for row in rows if _inside(session, within, row))
-    found: list[AuditEntry] = []
-    for row in rows:
-        found.append(row)
-        if limit is not None and len(found) >= limit:
-            break
-    return found
+        codes = _codes_inside(session, within)
+        query = query.where(or_(*[and_(AuditEntry.scope_kind == kind, AuditEntry.scope_code.in_(sorted(found)))
+                                  for kind, found in codes.items() if found]))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
 
 
-def _inside(session: Session, within: Scope, row: AuditEntry) -> bool:
-    if row.scope_kind is None:
-        return False
-    place = place_of(session, Scope(row.scope_kind, row.scope_code or ""))
-    return place is not None and contains(within, place)
+def _codes_inside(session: Session, within: Scope) -> dict[ScopeKind, set[str]]:
+    """The scope itself and every group and province under it, by kind (a region: its groups and
+    their provinces, at most ~100 codes), so the filter runs in SQL."""
+    codes: dict[ScopeKind, set[str]] = {within.kind: {within.code}}
+    if within.kind is ScopeKind.REGION:
+        groups = set(session.scalars(select(ProvinceGroup.code).join(ProvinceGroup.region)
+                                     .where(Region.code == within.code)))
+        codes[ScopeKind.GROUP] = groups
+        codes[ScopeKind.PROVINCE] = set(session.scalars(select(Province.code).join(Province.group)
+                                                        .where(ProvinceGroup.code.in_(groups)))) if groups else set()
+    elif within.kind is ScopeKind.GROUP:
+        codes[ScopeKind.PROVINCE] = set(session.scalars(select(Province.code).join(Province.group)
+                                                        .where(ProvinceGroup.code == within.code)))
+    return codes
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,8 @@ data                    fields                                 meaning
 ``a=mtg.move``          ``id`` id (meeting notice)             organizer moves it (datetime picker)
 ``a=seat.confirm``      ``id`` id (seat nomination)            the national office confirms a seat
 ``a=invite.withdraw``   ``id`` id (invitation)                 withdraw an open invitation
+``a=appoint.undo``      ``m`` id (member), ``t`` held token    inviter removes a role an invitation gave
+                        (g<id> grant | n<id> nomination)       (opens the dismiss card)
 ``a=console.ok``        ``id`` id (console sign-in)            "yes, I am signing in to the console"
 ``a=console.no``        ``id`` id (console sign-in)            "no, that is not me"
 ``a=gbind``             ``s`` scope (national or               group chat: bind to this scope
@@ -84,6 +86,7 @@ MAX_OPTIONS = 10  # bot.models.assembly.MAX_OPTIONS: ballot options per item
 _DIGITS = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() would take '²' and '๑'
 _NAME = re.compile(r"[A-Za-z0-9_.]{1,40}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_HELD = re.compile(r"[gn][0-9]{1,10}")  # appointments.Held.token
 _SCOPE = re.compile(r"national|(region|group|province):[A-Za-z0-9_-]{1,20}")
 
 Parser = Callable[[str], Any]  # returns the typed value or raises ValueError
@@ -168,6 +171,7 @@ ACTIONS: dict[str, dict[str, Field]] = {
     "mtg.move": _id(),
     "seat.confirm": _id(),
     "invite.withdraw": _id(),
+    "appoint.undo": {"m": Field(ID), "t": Field(pattern(_HELD))},
     "console.ok": _id(),
     "console.no": _id(),
     "gbind": {"s": Field(pattern(_SCOPE))},

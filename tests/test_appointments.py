@@ -330,7 +330,7 @@ def test_erasing_an_invited_member_keeps_the_record_and_drops_their_phone(chat, 
                          via=AuditVia.CHAT, now=frozen_now, phone=phone, name=name)
     db.commit()
     member = registered(db, uid, name, phone)
-    assert appointments.on_registered(db, member, now=frozen_now)  # the person and the inviter are told
+    assert appointments.on_registered(db, member, now=frozen_now, first_time=True)  # the person and the inviter are told
     db.commit()
     assert grants_of(db, uid) == [(Role.COORDINATOR, "province:50")]
     erase_member(db, member_of(db, uid), frozen_now)

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from bot import audit
 from bot.erasure import erase_member
-from bot.models import AuditAction, AuditEntry, AuditVia, Role
+from bot.models import AuditAction, AuditEntry, AuditVia, Province, Role, ScopeKind
 from bot.scopes import Scope
 
 from .helpers import person
@@ -103,3 +103,31 @@ def test_the_record_outlives_an_erased_member(db, frozen_now):
     assert line.role == "coordinator" and line.scope == "province:50" and line.action is AuditAction.GRANT
     (anonymous,) = audit.lines(rows, erased_label=ERASED, personal=False)
     assert anonymous.actor == f"#{admin.id}"
+
+
+def test_entries_within_a_scope_are_filtered_and_limited_in_one_query(db, frozen_now):
+    from sqlalchemy import event
+
+    admin, chiang_mai, _ = _seed(db, frozen_now)
+    # Newer entries outside the north, and one for a northern province group, come after.
+    for hours in range(1, 6):
+        audit.record(db, action=AuditAction.GRANT, via=AuditVia.CHAT, now=frozen_now + timedelta(hours=hours),
+                     actor=admin, role=Role.DELEGATE, scope=Scope.parse("province:40"))
+    group = db.scalar(select(Province).where(Province.code == "50")).group.code
+    audit.record(db, action=AuditAction.GRANT, via=AuditVia.CHAT, now=frozen_now - timedelta(days=3),
+                 actor=admin, subject=chiang_mai, role=Role.DELEGATE, scope=Scope(ScopeKind.GROUP, group))
+    db.commit()
+    statements: list[str] = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.get_bind(), "before_cursor_execute", listen)
+    try:
+        north = audit.entries(db, within=Scope.parse("region:north"), limit=1)
+        both = audit.entries(db, within=Scope.parse("region:north"))
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", listen)
+    assert [e.scope for e in north] == ["province:50"]  # the newest inside, past the five outside
+    assert [e.scope for e in both] == ["province:50", f"group:{group}"]
+    # The region's groups and provinces are read once; the log is never read row by row.
+    log_reads = [s for s in statements if "audit_log" in s]
+    assert len(log_reads) == 2 and "LIMIT" in log_reads[0].upper() and "LIMIT" not in log_reads[1].upper()
+    assert len(statements) <= 7  # BEGIN, then per call: the groups, the provinces, the log

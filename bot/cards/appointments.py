@@ -65,6 +65,13 @@ def dismissed_text(role: Role, where: str) -> TextMessage:
                    [ui.Chip(_("menu.menu"), postback.encode(cmd="menu"))])
 
 
-def invitation_accepted_text(name: str, role: Role, where: str) -> TextMessage:
-    return ui.text(_("appoint.invitation_accepted", name=name, role=role_name(role), scope=where),
-                   [ui.Chip(_("menu.appointments_log"), postback.encode(cmd="appointments_log"))])
+def invitation_accepted_text(name: str, role: Role, where: str, *, member_id: int | None = None,
+                             token: str | None = None) -> TextMessage:
+    """To whoever invited: the name the person registered with (a phone proves nothing), and one
+    tap to remove the role if that is not who they meant."""
+    chips = [ui.Chip(_("menu.appointments_log"), postback.encode(cmd="appointments_log"))]
+    key = N_("appoint.invitation_accepted")
+    if member_id is not None and token is not None:
+        key = N_("appoint.invitation_accepted_undo")
+        chips.insert(0, ui.Chip(_("appoint.undo"), postback.encode(a="appoint.undo", m=member_id, t=token)))
+    return ui.text(_(key, name=name, role=role_name(role), scope=where), chips)

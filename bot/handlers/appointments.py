@@ -123,9 +123,12 @@ class PersonStep(Step):
         text = inp.text.strip()
         if len(text) < 2:
             return Retry(_("appoint.type_more"))
-        people = appointments.find_people(ctx.session, ctx.member, text, limit=MAX_FOUND)
+        # Removing: keep the removable ones BEFORE taking the first MAX_FOUND, or a removable person
+        # ranked 10th would be "nobody to remove".
+        people = appointments.find_people(ctx.session, ctx.member, text,
+                                          limit=None if self.removable_only else MAX_FOUND)
         if self.removable_only:
-            people = [m for m in people if appointments.removable(ctx.session, ctx.member, m)]
+            people = [m for m in people if appointments.removable(ctx.session, ctx.member, m)][:MAX_FOUND]
         phone = thai.parse_phone(text)
         sv.view.pop("phone", None)
         sv.view["found"] = [m.id for m in people]
@@ -388,6 +391,16 @@ def start_dismiss(ctx: Context, inp: Input) -> list[Message]:
     return ctx.flows.start(ctx, "dismiss")
 
 
+def undo_invitation(ctx: Context, inp: Input) -> list[Message]:
+    """The inviter's button under "X registered and is now ...": the dismiss card for that role,
+    one more tap to remove it (the domain checks again when it is saved)."""
+    member = ctx.session.get(Member, inp.data["m"])
+    token = inp.data["t"]
+    if member is None or not any(h.token == token for h in appointments.removable(ctx.session, ctx.member, member)):
+        return [ui.text(_("appoint.undo_gone"), _chips_after())]
+    return ctx.flows.start(ctx, "dismiss", answers={"person": f"m{member.id}", "held": token}, at_confirm=True)
+
+
 # ---- seats waiting for confirmation ----------------------------------------------------------------
 
 
@@ -470,6 +483,10 @@ def _claim(ctx: Context, code: str) -> list[Message] | None:
         return None
     if result is Claim.CLOSED:
         return [ui.text(_("invite.code_unknown"), menu_chips(ctx))]
+    if result is Claim.OWN:
+        return [ui.text(_("invite.code_own"), menu_chips(ctx))]
+    if result is Claim.INVITER_GONE:
+        return [ui.text(_("invite.code_inviter_gone"), menu_chips(ctx))]
     assert outcome is not None
     what, where = role_name(outcome.role), _where(ctx, outcome.scope)
     if result is Claim.WAITING:
@@ -560,6 +577,7 @@ def register(router: Router) -> None:
     router.command("invite_code", start_code, ["รหัสเชิญ", "invitation code"], starts_flow=True)
     router.action("seat.confirm", confirm_seat, requires=NATIONAL_OFFICE)
     router.action("invite.withdraw", withdraw_invitation, requires=APPOINTER)
+    router.action("appoint.undo", undo_invitation, requires=APPOINTER)
 
     previous = router.fallback
 

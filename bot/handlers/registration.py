@@ -33,8 +33,9 @@ def _save_registration(ctx: Context, answers: dict[str, Any]) -> list[Message]:
             RoleGrant.member_id == member.id, RoleGrant.role == Role.LEADER)):
         ctx.session.add(RoleGrant(member=member, role=Role.LEADER, scope_kind=ScopeKind.PROVINCE,
                                   scope_code=province.code))
-    # Invitations waiting for this phone (or whose code they typed) attach now; both told by push.
-    ctx.after_commit += appointments.on_registered(ctx.session, member, now=ctx.now)
+    # Invitations whose code they typed (and, at a first registration, for this phone) attach now.
+    ctx.after_commit += appointments.on_registered(ctx.session, member, now=ctx.now,
+                                                      first_time=first_time)
     key = N_("register.done") if first_time else N_("register.updated")
     return [ui.text(_(key, name=thai.given_name(member.full_name)), menu_chips(ctx))]
 
