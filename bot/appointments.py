@@ -789,6 +789,13 @@ def find_people(session: Session, actor: Member | None, text: str, *, limit: int
     phone = thai.parse_phone(text)
     if phone:
         return list(session.scalars(query.where(Member.phone == phone).order_by(Member.id).limit(limit)))
-    scored = [(name_score(text, m.full_name, m.display_name), m) for m in session.scalars(query)]
-    ranked = sorted(((s, m) for s, m in scored if s > 0), key=lambda sm: (-sm[0], sm[1].full_name or "", sm[1].id))
-    return [m for _s, m in ranked[:limit]]
+    # Names only, not whole members: the national office's reach is every registered member, and
+    # building an ORM object per row cost more than scoring it. The winners are loaded afterwards.
+    names = session.execute(query.with_only_columns(Member.id, Member.full_name, Member.display_name))
+    scored = [(name_score(text, full, display), full or "", member_id) for member_id, full, display in names]
+    ranked = sorted((row for row in scored if row[0] > 0), key=lambda row: (-row[0], row[1], row[2]))
+    ids = [member_id for _s, _name, member_id in ranked[:limit]]
+    if not ids:
+        return []
+    found = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
