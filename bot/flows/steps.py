@@ -382,17 +382,28 @@ class Choice(Step):
         options: Callable[[Context, dict[str, Any]], Sequence[Option]],
         groups: Callable[[Context, dict[str, Any]], Sequence[Group]] | None = None,
         group_prompt: str | None = None,
+        unknown: str = N_("flow.choice_unknown"),
         **kw: Any,
     ) -> None:
         super().__init__(name, prompt, **kw)
         self.options = options
         self.groups = groups
         self.group_prompt = group_prompt
+        self.unknown = unknown
+
+    def _at_groups(self, ctx: Context, sv: StepView) -> bool:
+        """Showing the groups (not yet inside one, not a list of typed matches)? `groups` may give
+        none (a short list needs no grouping): then the options are shown as they are."""
+        return (self.groups is not None and "g" not in sv.view and not sv.view.get("candidates")
+                and bool(self.groups(ctx, sv.answers)))
+
+    def group_chips(self, ctx: Context, sv: StepView) -> list[Chip]:
+        return [Chip(g.label, sv.data(g=g.value)) for g in self.groups(ctx, sv.answers)][:PAGE_SIZE + 1]
 
     def question(self, ctx: Context, sv: StepView) -> str:
         if sv.view.get("candidates"):
             asked = _("flow.did_you_mean")
-        elif self.groups and "g" not in sv.view and self.group_prompt:
+        elif self.group_prompt and self._at_groups(ctx, sv):
             return _(self.group_prompt)
         else:
             asked = _(self.prompt)
@@ -414,7 +425,7 @@ class Choice(Step):
 
     def _numbered(self, ctx: Context, sv: StepView) -> list[Option]:
         """The options on this page, if two of them would look the same once cut to a chip's length."""
-        if self.groups and "g" not in sv.view and not sv.view.get("candidates"):
+        if self._at_groups(ctx, sv):
             return []
         shown, _more = self._page(ctx, sv)
         labels = [thai.truncate(o.label, QUICK_LABEL) for o in shown]
@@ -432,8 +443,8 @@ class Choice(Step):
         return list(self.options(ctx, sv.answers))
 
     def chips(self, ctx: Context, sv: StepView) -> list[Chip]:
-        if self.groups and "g" not in sv.view and not sv.view.get("candidates"):
-            return [Chip(g.label, sv.data(g=g.value)) for g in self.groups(ctx, sv.answers)][:PAGE_SIZE + 1]
+        if self._at_groups(ctx, sv):
+            return self.group_chips(ctx, sv)
         page = int(sv.view.get("p", 0))
         shown, more = self._page(ctx, sv)
         if self._numbered(ctx, sv):
@@ -487,7 +498,7 @@ class Choice(Step):
             sv.view["candidates"] = list(matches)
             sv.view.pop("p", None)
             return Redraw()
-        return Retry(_("flow.choice_unknown"))
+        return Retry(_(self.unknown))
 
     def show(self, ctx: Context, value: Any) -> str:
         for option in self.options(ctx, {}):

@@ -18,7 +18,7 @@ from ..appointments import Area, Claim, Done, Refused, Why
 from ..cards.appointments import role_name
 from ..context import Context, Input
 from ..flows.engine import Flow
-from ..flows.steps import Answer, Choice, Option, Outcome, Redraw, Retry, Step, StepView
+from ..flows.steps import Answer, Choice, Group, Option, Outcome, Redraw, Retry, Step, StepView
 from ..i18n import N_, _
 from ..models import AuditAction, AuditVia, Invitation, Member, Role, RoleGrant, ScopeKind, SeatNomination
 from ..refusal import Refusal, guard
@@ -167,82 +167,43 @@ class PersonStep(Step):
         return super().show(ctx, value)
 
 
-class AreaStep(Step):
-    """Choose where: only areas inside the actor's reach that the role takes. Many areas are
-    grouped by region (tap a region, then the area); typing a name works at any level."""
+def _appointable(ctx: Context, answers: dict[str, Any]) -> list[Area]:
+    role = answers.get("role")
+    return appointments.appointable(ctx.session, ctx.member, Role(role)) if role else []
 
-    def _areas(self, ctx: Context, answers: dict[str, Any]) -> list[Area]:
-        role = answers.get("role")
-        return appointments.appointable(ctx.session, ctx.member, Role(role)) if role else []
 
-    def _grouped(self, areas: list[Area]) -> bool:
-        return len(areas) > AREA_PAGE + 1
+def _area_option(ctx: Context, area: Area) -> Option:
+    names = (("national", "ทั้งประเทศ", "ประเทศ") if area.scope.is_national else (area.name_th, area.name_en))
+    return Option(str(area.scope), short_area(area, ctx.locale), names=names)
 
-    def question(self, ctx: Context, sv: StepView) -> str:
-        areas = self._areas(ctx, sv.answers)
-        if sv.view.get("cand"):
-            return _("flow.did_you_mean")
-        if self._grouped(areas) and "g" not in sv.view:
-            return _("appoint.ask_region")
-        return _(self.prompt)
 
-    def chips(self, ctx: Context, sv: StepView) -> list[ui.Chip]:
-        areas = self._areas(ctx, sv.answers)
-        if sv.view.get("cand"):
-            shown = [a for a in areas if str(a.scope) in sv.view["cand"]]
-        elif self._grouped(areas) and "g" not in sv.view:
-            chips = [ui.Chip(short_area(a, ctx.locale), sv.data(v=str(a.scope))) for a in areas if a.scope.is_national]
-            regions = {a.region for a in areas if a.region}
-            names = {a.region: a for a in appointments.areas(ctx.session) if a.scope.kind is ScopeKind.REGION}
-            chips += [ui.Chip(names[code].name(ctx.locale), sv.data(g=code)) for code in names if code in regions]
-            return chips
-        elif "g" in sv.view:
-            shown = [a for a in areas if a.region == sv.view["g"]]
-        else:
-            shown = areas
-        page = int(sv.view.get("p", 0))
-        start = page * AREA_PAGE
-        chips = [ui.Chip(short_area(a, ctx.locale), sv.data(v=str(a.scope))) for a in shown[start:start + AREA_PAGE]]
-        if start + AREA_PAGE < len(shown):
-            chips.append(ui.Chip(_("common.more"), sv.data(p=page + 1)))
-        elif page > 0:
-            chips.append(ui.Chip(_("common.first_page"), sv.data(p=0)))
-        if "g" in sv.view:
-            chips.append(ui.Chip(_("common.other_groups"), sv.data(g="")))
-        return chips
+def _area_options(ctx: Context, answers: dict[str, Any]) -> list[Option]:
+    return [_area_option(ctx, a) for a in _appointable(ctx, answers)]
 
-    def accept(self, ctx: Context, sv: StepView, inp: Input) -> Outcome:
-        if inp.kind == "postback":
-            if "g" in inp.data:
-                sv.view.pop("p", None)
-                sv.view.pop("cand", None)
-                if inp.data["g"]:
-                    sv.view["g"] = inp.data["g"]
-                else:
-                    sv.view.pop("g", None)
-                return Redraw()
-            if "p" in inp.data:
-                sv.view["p"] = inp.data["p"]
-                return Redraw()
-        return super().accept(ctx, sv, inp)
 
-    def parse_value(self, ctx: Context, sv: StepView, value: str) -> Outcome:
-        if any(str(a.scope) == value for a in self._areas(ctx, sv.answers)):
-            return Answer(value)
-        return Retry(_("flow.choice_invalid"))
+def _area_groups(ctx: Context, answers: dict[str, Any]) -> list[Group]:
+    """Many areas are grouped by region (tap a region, then the area); a few are shown as they are."""
+    areas = _appointable(ctx, answers)
+    if len(areas) <= AREA_PAGE + 1:
+        return []
+    regions = [a for a in appointments.areas(ctx.session) if a.scope.kind is ScopeKind.REGION]
+    groups = [Group(r.region, r.name(ctx.locale), tuple(_area_option(ctx, a) for a in areas if a.region == r.region))
+              for r in regions]
+    return [g for g in groups if g.options]
 
-    def parse_text(self, ctx: Context, sv: StepView, value: str) -> Outcome:
-        areas = self._areas(ctx, sv.answers)
-        candidates = [(str(a.scope), (a.name_th, a.name_en, short_area(a, ctx.locale)) if not a.scope.is_national
-                       else (_("scope.national"), "national", "ทั้งประเทศ", "ประเทศ")) for a in areas]
-        matches = thai.match_name(value, candidates)
-        if len(matches) == 1:
-            return Answer(matches[0])
-        if matches:
-            sv.view["cand"] = list(matches)
-            sv.view.pop("p", None)
-            return Redraw()
-        return Retry(_("appoint.area_unknown"))
+
+class AreaStep(Choice):
+    """Choose where: only areas inside the actor's reach that the role takes (bot.appointments),
+    grouped by region when there are many; typing a name works at any level."""
+
+    def __init__(self, name: str, prompt: str, **kw: Any) -> None:
+        super().__init__(name, prompt, options=_area_options, groups=_area_groups,
+                         group_prompt=N_("appoint.ask_region"), unknown=N_("appoint.area_unknown"), **kw)
+
+    def group_chips(self, ctx: Context, sv: StepView) -> list[ui.Chip]:
+        # The whole country belongs to no region: offered beside the regions, one tap.
+        national = [o for o in self.options(ctx, sv.answers) if o.value == str(Scope.NATIONAL)]
+        return [ui.Chip(o.label, sv.data(v=o.value)) for o in national] + super().group_chips(ctx, sv)
 
     def show(self, ctx: Context, value: Any) -> str:
         return _where(ctx, Scope.parse(value)) if value else _("common.not_given")
